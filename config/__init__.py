@@ -1,0 +1,1 @@
+"""Settings and the database engine, shared by the edges (api, cli) and passed down."""
