@@ -35,7 +35,7 @@ from ledger.types import Entry
 CHUNK_ROWS = 500
 
 
-class ConcurrentChange(RuntimeError):
+class ConcurrentChangeError(RuntimeError):
     """The database disagreed with what the batch read under the head lock."""
 
 
@@ -164,7 +164,7 @@ async def write_batch(session: AsyncSession, batch: Batch, old_size: int) -> Non
         )
     )
     if moved.rowcount != 1:  # type: ignore[attr-defined]
-        raise ConcurrentChange(f"head of {batch.ledger} moved while locked")
+        raise ConcurrentChangeError(f"head of {batch.ledger} moved while locked")
 
 
 async def _insert_rows(
@@ -225,7 +225,7 @@ async def _resolve_hold_row(session: AsyncSession, ledger: str, hold: HoldState)
         .values(state=hold.state, resolved_seq=hold.resolved_seq)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise ConcurrentChange(f"hold {hold.hold_seq} of {ledger} was resolved concurrently")
+        raise ConcurrentChangeError(f"hold {hold.hold_seq} of {ledger} was resolved concurrently")
 
 
 async def _apply_balances(session: AsyncSession, batch: Batch) -> None:
@@ -261,7 +261,7 @@ async def _apply_balances(session: AsyncSession, batch: Batch) -> None:
         )
         updated = (await session.execute(statement)).scalars().all()
         if len(updated) != len(part):
-            raise ConcurrentChange(f"balances of {batch.ledger} changed while locked")
+            raise ConcurrentChangeError(f"balances of {batch.ledger} changed while locked")
 
 
 async def count_entries(session: AsyncSession, ledger: str) -> int:
