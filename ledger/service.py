@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -37,13 +38,22 @@ MAX_EXPIRIES_PER_CALL = 1000
 
 
 async def open_ledger(
-    session: AsyncSession, *, keystore: KeyStore, ledger: str, now: datetime
+    session: AsyncSession,
+    *,
+    keystore: KeyStore,
+    ledger: str,
+    now: datetime,
+    first_key: Ed25519PrivateKey | None = None,
 ) -> None:
-    """Create the ledger's head and its first signing key; nothing if it exists."""
+    """Create the ledger's head and its first signing key; nothing if it exists.
+
+    `first_key` brings an existing private key (restored from a backup, or the fixed key of
+    the format's worked example); by default a new one is generated.
+    """
     validate_ledger_id(ledger)
     if await session.get(LedgerHead, ledger) is not None:
         return
-    signer = keystore.generate()
+    signer = keystore.generate() if first_key is None else keystore.import_key(first_key)
     session.add(
         SigningKey(
             key_id=signer.key_id,
