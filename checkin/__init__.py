@@ -1,1 +1,1 @@
-"""checkin"""
+"""Events, rotating signed QR check-ins and captain approval."""

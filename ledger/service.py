@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import func, or_, update
+from sqlalchemy import BigInteger, cast, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +19,7 @@ from sqlmodel import col, select
 from ledger import errors, store
 from ledger.canonical import ZERO_HASH_HEX, format_ts
 from ledger.engine import Batch, Operation, PlaceHold, ResolveHold, Transfer, expiry_ref
+from ledger.keyring import LEDGER_PURPOSE
 from ledger.keys import KeyStore
 from ledger.merkle import CompactRange
 from ledger.models import LedgerAccount, LedgerEntry, LedgerHead, LedgerHold, SigningKey
@@ -33,7 +34,6 @@ from ledger.types import (
     validate_ledger_id,
 )
 
-LEDGER_PURPOSE = "ledger"
 MAX_EXPIRIES_PER_CALL = 1000
 
 
@@ -218,7 +218,7 @@ async def expire_due_holds(
 async def balance(session: AsyncSession, *, ledger: str, account: str, now: datetime) -> Balance:
     """An account's balance and held points; holds past their expiry do not count as held."""
     overdue = (
-        select(func.coalesce(func.sum(LedgerHold.amount), 0))
+        select(cast(func.coalesce(func.sum(LedgerHold.amount), 0), BigInteger))
         .where(
             LedgerHold.ledger == ledger,
             LedgerHold.debit == account,
@@ -265,6 +265,23 @@ async def account_entries(
     if before_seq is not None:
         statement = statement.where(col(LedgerEntry.seq) < before_seq)
     statement = statement.order_by(col(LedgerEntry.seq).desc()).limit(limit)
+    rows = await session.execute(statement)
+    return [Entry.from_canonical(c, hash_hex=h, sig_hex=s) for c, h, s in rows]
+
+
+async def account_entries_from(
+    session: AsyncSession, *, ledger: str, account: str, start_seq: int, limit: int
+) -> list[Entry]:
+    """An account's entries with seq >= start_seq, oldest first."""
+    statement = (
+        _entries_query(ledger)
+        .where(
+            or_(col(LedgerEntry.debit) == account, col(LedgerEntry.credit) == account),
+            col(LedgerEntry.seq) >= start_seq,
+        )
+        .order_by(col(LedgerEntry.seq))
+        .limit(limit)
+    )
     rows = await session.execute(statement)
     return [Entry.from_canonical(c, hash_hex=h, sig_hex=s) for c, h, s in rows]
 

@@ -17,7 +17,18 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, String, bindparam, func, insert, or_, select, update, values
+from sqlalchemy import (
+    BigInteger,
+    String,
+    bindparam,
+    cast,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+    values,
+)
 from sqlalchemy import column as sql_column
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -59,7 +70,7 @@ HOLDS_BY_SEQ = select(holds).where(
     holds.c.hold_seq.in_(bindparam("seqs", expanding=True)),
 )
 _OVERDUE_POINTS = (
-    select(func.coalesce(func.sum(holds.c.amount), 0))
+    select(cast(func.coalesce(func.sum(holds.c.amount), 0), BigInteger))
     .where(
         holds.c.ledger == accounts.c.ledger,
         holds.c.debit == accounts.c.account,

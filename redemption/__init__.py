@@ -1,1 +1,1 @@
-"""redemption"""
+"""Redemption of points at partner shops."""

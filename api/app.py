@@ -1,0 +1,144 @@
+"""The application factory: one Litestar app from one Settings object."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.di import Provide
+from litestar.logging.config import StructLoggingConfig
+from litestar.middleware.logging import LoggingMiddlewareConfig
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.plugins.problem_details import ProblemDetailsPlugin
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
+from litestar.types import ControllerRouterHandler
+
+from api.access import enforce_access, provide_optional_principal, provide_principal
+from api.context import AppContext, provide_context, provide_db, provide_now, utc_now
+from api.problems import problem_details_config, refusal_handler
+from api.routes import auth, checkin, health, ledgers, manage, me, redemption
+from config.database import make_engine, make_sessionmaker
+from config.settings import Settings
+from ledger.errors import Refusal
+from ledger.keys import KeyStore
+from organisation.notify import HandOverSender, SetupCodeSender
+
+SESSION_COOKIE = "jifen_session"
+CSRF_COOKIE = "jifen_csrf"
+CSRF_HEADER = "x-csrftoken"
+SESSION_MAX_AGE_SECONDS = 14 * 24 * 3600
+
+ROUTES: list[ControllerRouterHandler] = [
+    *health.ROUTES,
+    *auth.ROUTES,
+    *ledgers.ROUTES,
+    *me.ROUTES,
+    *manage.ROUTES,
+    *checkin.ROUTES,
+    *redemption.ROUTES,
+]
+
+
+class JifenMetrics(PrometheusController):
+    """Prometheus metrics at /metrics (counts and latencies; no personal data)."""
+
+    path = "/metrics"
+
+
+def _rate_limit(settings: Settings) -> RateLimitConfig:
+    # Only the routes that check a password are throttled; per client address.
+    guarded = {auth.LOGIN_PATH, auth.SETUP_PATH}
+    return RateLimitConfig(
+        rate_limit=("minute", settings.login_attempts_per_minute),
+        check_throttle_handler=lambda request: request.url.path in guarded,
+    )
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    sender: SetupCodeSender | None = None,
+    extra_routes: Sequence[ControllerRouterHandler] = (),
+) -> Litestar:
+    """Build the service from its settings; tests pass their own clock and sender."""
+    if len(settings.session_secret) != 64:
+        raise ValueError("settings.session_secret must be 64 hex characters (32 bytes)")
+    engine = make_engine(settings.database_url)
+    context = AppContext(
+        settings=settings,
+        engine=engine,
+        sessions=make_sessionmaker(engine),
+        keystore=KeyStore(settings.key_dir),
+        sender=sender or HandOverSender(),
+        clock=clock,
+    )
+    secret = bytes.fromhex(settings.session_secret)
+    secure_cookies = settings.public_base_url.startswith("https://")
+    return Litestar(
+        route_handlers=[*ROUTES, *extra_routes, JifenMetrics],
+        guards=[enforce_access],
+        dependencies={
+            "db": Provide(provide_db),
+            "context": Provide(provide_context, sync_to_thread=False),
+            "now": Provide(provide_now, sync_to_thread=False),
+            "principal": Provide(provide_principal),
+            "caller": Provide(provide_optional_principal),
+        },
+        middleware=[
+            CookieBackendConfig(
+                secret=secret,
+                key=SESSION_COOKIE,
+                max_age=SESSION_MAX_AGE_SECONDS,
+                secure=secure_cookies,
+                samesite="lax",
+            ).middleware,
+            _rate_limit(settings).middleware,
+            PrometheusConfig(app_name="jifen", group_path=True).middleware,
+        ],
+        csrf_config=CSRFConfig(
+            secret=settings.session_secret,
+            cookie_name=CSRF_COOKIE,
+            header_name=CSRF_HEADER,
+            cookie_secure=secure_cookies,
+        ),
+        exception_handlers={Refusal: refusal_handler},
+        plugins=[
+            ProblemDetailsPlugin(problem_details_config()),
+            StructlogPlugin(_structlog_config()),
+        ],
+        openapi_config=OpenAPIConfig(
+            title="Jifen",
+            version="1",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+        ),
+        request_max_body_size=settings.max_request_body_bytes,
+        state=_state(context),
+        on_shutdown=[engine.dispose],
+    )
+
+
+def _structlog_config() -> StructlogConfig:
+    # Log what was asked and how it ended, never headers, cookies, bodies or query strings,
+    # which may carry passwords, phone numbers or session tokens.
+    return StructlogConfig(
+        structlog_logging_config=StructLoggingConfig(),
+        middleware_logging_config=LoggingMiddlewareConfig(
+            request_log_fields=["path", "method"],
+            response_log_fields=["status_code"],
+        ),
+    )
+
+
+def _state(context: AppContext) -> Any:
+    from litestar.datastructures import State  # noqa: PLC0415 (only the factory builds state)
+
+    return State({"context": context})

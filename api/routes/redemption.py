@@ -1,0 +1,7 @@
+"""The reward catalogue, redemption codes, holds, refunds and shop statements over HTTP."""
+
+from __future__ import annotations
+
+from litestar.types import ControllerRouterHandler
+
+ROUTES: list[ControllerRouterHandler] = []

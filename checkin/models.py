@@ -1,0 +1,1 @@
+"""Tables of events and check-ins."""
