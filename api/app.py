@@ -22,6 +22,8 @@ from litestar.types import ControllerRouterHandler
 
 from api.access import enforce_access, provide_optional_principal, provide_principal
 from api.context import AppContext, provide_context, provide_db, provide_now, utc_now
+from api.jobs import JobRunner, PeriodicJob
+from api.ledger_jobs import issue_due_checkpoints
 from api.problems import problem_details_config, refusal_handler
 from api.routes import auth, checkin, health, ledgers, manage, me, redemption
 from config.database import make_engine, make_sessionmaker
@@ -80,6 +82,13 @@ def create_app(
         sender=sender or HandOverSender(),
         clock=clock,
     )
+    runner = JobRunner(
+        [
+            PeriodicJob("checkpoints", settings.checkpoint_interval_seconds, issue_due_checkpoints),
+            *checkin.JOBS,
+            *redemption.JOBS,
+        ]
+    )
     secret = bytes.fromhex(settings.session_secret)
     secure_cookies = settings.public_base_url.startswith("https://")
     return Litestar(
@@ -122,7 +131,8 @@ def create_app(
         ),
         request_max_body_size=settings.max_request_body_bytes,
         state=_state(context),
-        on_shutdown=[engine.dispose],
+        on_startup=[lambda: runner.start(context)] if settings.run_jobs else [],
+        on_shutdown=[runner.stop, engine.dispose],
     )
 
 

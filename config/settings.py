@@ -25,6 +25,8 @@ class Settings:
     max_page_size: int = 200
     max_request_body_bytes: int = 1_000_000
     login_attempts_per_minute: int = 10
+    run_jobs: bool = True
+    checkpoint_interval_seconds: float = 60.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -48,4 +50,5 @@ class Settings:
                 env.get("JIFEN_REDEMPTION_TTL_SECONDS", str(defaults.redemption_ttl_seconds))
             ),
             hold_ttl_seconds=int(env.get("JIFEN_HOLD_TTL_SECONDS", str(defaults.hold_ttl_seconds))),
+            run_jobs=env.get("JIFEN_RUN_JOBS", "1") != "0",
         )

@@ -4,4 +4,8 @@ from __future__ import annotations
 
 from litestar.types import ControllerRouterHandler
 
+from api.jobs import PeriodicJob
+
 ROUTES: list[ControllerRouterHandler] = []
+
+JOBS: list[PeriodicJob] = []

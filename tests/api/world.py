@@ -62,6 +62,7 @@ class World:
             key_dir=self.keystore.directory,
             session_secret=secrets.token_hex(32),
             login_attempts_per_minute=1000,
+            run_jobs=False,
         )
         return create_app(settings, clock=self.clock, sender=self.sender)
 
