@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, TypeAlias
 
 if TYPE_CHECKING:
@@ -24,7 +25,8 @@ if TYPE_CHECKING:
 
 FORMAT = "jifen-ruleset/1"  # bumped if the shape of the meaning itself ever changes
 
-Json: TypeAlias = "None | bool | int | str | list[Json] | dict[str, Json]"
+# Sequence and Mapping rather than list and dict: they are covariant, so list[str] fits.
+Json: TypeAlias = "bool | int | str | Sequence[Json] | Mapping[str, Json] | None"
 
 
 def _caps(caps: Caps) -> Json:
@@ -60,7 +62,12 @@ def _activity(rule: ActivityRule) -> Json:
 def _game(ruleset: RuleSet) -> dict[str, Json]:
     return {
         "levels": [
-            {"id": lv.level_id, "min_points": lv.min_points, "name_zh": lv.name_zh, "name_en": lv.name_en}
+            {
+                "id": lv.level_id,
+                "min_points": lv.min_points,
+                "name_zh": lv.name_zh,
+                "name_en": lv.name_en,
+            }
             for lv in sorted(ruleset.levels, key=lambda lv: lv.min_points)
         ],
         "badges": [

@@ -6,9 +6,13 @@ after a comma, and the total closes the sentence:
 points" / "基础 20 分 + 60 分钟 10 分，今日总上限 25 分，计 25 分；共 25 分".
 """
 
+# Chinese text takes full-width punctuation (commas, brackets) and English the multiplication
+# sign; neither is a confusable here, so the ambiguous-character checks are off for this file.
+# ruff: noqa: RUF001, RUF002
+
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from rules.lines import AwardLine, CapScope, DurationStatus, LineKind
 
@@ -73,45 +77,43 @@ def _cap_zh(line: AwardLine) -> str:
     used = _int(d, "used_points")
     earned = f"（已得 {used} 分）" if used else ""
     when = _WHEN_ZH[_str(d, "period")]
-    return f"{when}{whose}上限 {_int(d, 'cap_points')} 分{earned}，计 {_int(d, 'allowed_points')} 分"
+    return (
+        f"{when}{whose}上限 {_int(d, 'cap_points')} 分{earned}，计 {_int(d, 'allowed_points')} 分"
+    )
 
 
-def _segment_en(line: AwardLine) -> str:
-    d, points = line.detail, line.points
-    match line.kind:
-        case LineKind.BASE:
-            return f"{points} base"
-        case LineKind.DURATION:
-            return _duration_en(line)
-        case LineKind.ROLE:
-            return f"×{_int(d, 'percent')}% as {_str(d, 'role')} ({points:+d})"
-        case LineKind.CAMPAIGN:
-            return f"×{_int(d, 'percent')}% for {_str(d, 'name_en')} ({points:+d})"
-        case LineKind.FIRST_TIME:
-            return f"{points} first-time bonus"
-        case LineKind.STREAK:
-            return f"{points} for a {_int(d, 'streak_weeks')}-week streak"
-        case LineKind.CAP:
-            return _cap_en(line)
+_EN: dict[LineKind, Callable[[AwardLine], str]] = {
+    LineKind.BASE: lambda line: f"{line.points} base",
+    LineKind.DURATION: _duration_en,
+    LineKind.ROLE: lambda line: (
+        f"×{_int(line.detail, 'percent')}% as {_str(line.detail, 'role')} ({line.points:+d})"
+    ),
+    LineKind.CAMPAIGN: lambda line: (
+        f"×{_int(line.detail, 'percent')}% for {_str(line.detail, 'name_en')} ({line.points:+d})"
+    ),
+    LineKind.FIRST_TIME: lambda line: f"{line.points} first-time bonus",
+    LineKind.STREAK: lambda line: (
+        f"{line.points} for a {_int(line.detail, 'streak_weeks')}-week streak"
+    ),
+    LineKind.CAP: _cap_en,
+}
 
-
-def _segment_zh(line: AwardLine) -> str:
-    d, points = line.detail, line.points
-    match line.kind:
-        case LineKind.BASE:
-            return f"基础 {points} 分"
-        case LineKind.DURATION:
-            return _duration_zh(line)
-        case LineKind.ROLE:
-            return f"{_ROLE_ZH[_str(d, 'role')]} ×{_int(d, 'percent')}%（{points:+d} 分）"
-        case LineKind.CAMPAIGN:
-            return f"{_str(d, 'name_zh')} ×{_int(d, 'percent')}%（{points:+d} 分）"
-        case LineKind.FIRST_TIME:
-            return f"首次参加奖励 {points} 分"
-        case LineKind.STREAK:
-            return f"连续 {_int(d, 'streak_weeks')} 周奖励 {points} 分"
-        case LineKind.CAP:
-            return _cap_zh(line)
+_ZH: dict[LineKind, Callable[[AwardLine], str]] = {
+    LineKind.BASE: lambda line: f"基础 {line.points} 分",
+    LineKind.DURATION: _duration_zh,
+    LineKind.ROLE: lambda line: (
+        f"{_ROLE_ZH[_str(line.detail, 'role')]} ×{_int(line.detail, 'percent')}%"
+        f"（{line.points:+d} 分）"
+    ),
+    LineKind.CAMPAIGN: lambda line: (
+        f"{_str(line.detail, 'name_zh')} ×{_int(line.detail, 'percent')}%（{line.points:+d} 分）"
+    ),
+    LineKind.FIRST_TIME: lambda line: f"首次参加奖励 {line.points} 分",
+    LineKind.STREAK: lambda line: (
+        f"连续 {_int(line.detail, 'streak_weeks')} 周奖励 {line.points} 分"
+    ),
+    LineKind.CAP: _cap_zh,
+}
 
 
 def explain(lines: Iterable[AwardLine], *, total_points: int, language: str = "zh") -> str:
@@ -119,7 +121,7 @@ def explain(lines: Iterable[AwardLine], *, total_points: int, language: str = "z
     english = language.startswith("en")
     text = ""
     for line in lines:
-        segment = _segment_en(line) if english else _segment_zh(line)
+        segment = (_EN if english else _ZH)[line.kind](line)
         if not text:
             text = segment
         elif line.kind in _ADDITIVE:

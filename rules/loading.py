@@ -6,6 +6,9 @@ when known, the dotted key and what is wrong. Nothing is cached or registered on
 a failed load leaves no trace. This is the only module of `rules` that reads a file.
 """
 
+# Chinese messages take full-width punctuation (commas, brackets), not confusables here.
+# ruff: noqa: RUF001
+
 from __future__ import annotations
 
 import os
@@ -130,7 +133,16 @@ def _ruleset(document: Mapping[str, object], source: Source) -> RuleSet:
         document,
         path="",
         source=source,
-        allowed=("ruleset", "role_percent", "caps", "streak", "activities", "campaigns", "levels", "badges"),
+        allowed=(
+            "ruleset",
+            "role_percent",
+            "caps",
+            "streak",
+            "activities",
+            "campaigns",
+            "levels",
+            "badges",
+        ),
     )
     top.require("ruleset")
     header = top.table("ruleset", ("id", "version", "name_zh", "name_en", "timezone"))
@@ -231,21 +243,31 @@ _ACTIVITY_KEYS = (
     "requires_checkout",
     "caps",
 )
-_DURATION_KEYS = ("period_minutes", "points_per_period", "count", "min_minutes", "max_counted_minutes")
+_DURATION_KEYS = (
+    "period_minutes",
+    "points_per_period",
+    "count",
+    "min_minutes",
+    "max_counted_minutes",
+)
 
 
 def _activities(top: Table) -> tuple[ActivityRule, ...]:
     top.require("activities")
     entries = top.named_tables("activities", _ACTIVITY_KEYS)
     if not entries or len(entries) > MAX_ENTRIES:
-        top.fail("activities", en=f"must define 1 to {MAX_ENTRIES} activities", zh=f"应定义 1 到 {MAX_ENTRIES} 项活动")
+        top.fail(
+            "activities",
+            en=f"must define 1 to {MAX_ENTRIES} activities",
+            zh=f"应定义 1 到 {MAX_ENTRIES} 项活动",
+        )
     rules = []
     for activity_id, table in entries:
         if not _ID.match(activity_id):
             table.source.fail(
                 table.path,
-                en=f'"{activity_id}" is not a valid activity id (lowercase ASCII letters, digits and _)',
-                zh=f'"{activity_id}" 不是有效的活动标识（小写英文字母、数字和下划线）',
+                en=f'"{activity_id}" is not a valid activity id (lowercase a-z, 0-9 and _)',
+                zh=f'"{activity_id}" 不是有效的活动标识（小写字母、数字和下划线）',
             )
         rules.append(
             ActivityRule(
@@ -286,7 +308,9 @@ def _campaigns(top: Table, known: frozenset[str]) -> tuple[Campaign, ...]:
             key = f"{table.key('activities')}[{index}]"
             _known_activity(table, key, known, activity_id)
             if activity_id in seen_activities:
-                table.source.fail(key, en=f'lists "{activity_id}" twice', zh=f'重复列出 "{activity_id}"')
+                table.source.fail(
+                    key, en=f'lists "{activity_id}" twice', zh=f'重复列出 "{activity_id}"'
+                )
             seen_activities.add(activity_id)
             activity_ids.append(activity_id)
         campaign = Campaign(
@@ -299,7 +323,11 @@ def _campaigns(top: Table, known: frozenset[str]) -> tuple[Campaign, ...]:
             activity_ids=tuple(sorted(activity_ids)),
         )
         if campaign.ends_on < campaign.starts_on:
-            table.fail("ends_on", en=f"is before starts_on ({campaign.starts_on})", zh=f"早于 starts_on（{campaign.starts_on}）")
+            table.fail(
+                "ends_on",
+                en=f"is before starts_on ({campaign.starts_on})",
+                zh=f"早于 starts_on（{campaign.starts_on}）",
+            )
         campaigns.append(campaign)
     return tuple(sorted(campaigns, key=lambda c: c.campaign_id))
 
@@ -324,7 +352,11 @@ def _levels(top: Table) -> tuple[Level, ...]:
         _unique(table, "min_points", seen_points, min_points)
         levels.append(Level(level_id, min_points, table.text("name_zh"), table.text("name_en")))
     if 0 not in seen_points:
-        top.fail("levels", en="must include a level with min_points = 0", zh="必须包含 min_points = 0 的等级")
+        top.fail(
+            "levels",
+            en="must include a level with min_points = 0",
+            zh="必须包含 min_points = 0 的等级",
+        )
     return tuple(sorted(levels, key=lambda lv: lv.min_points))
 
 
@@ -338,7 +370,9 @@ def _badges(top: Table, known: frozenset[str]) -> tuple[BadgeRule, ...]:
         criterion = table.choice("criterion", BadgeCriterion)
         activity_id = None
         if criterion is BadgeCriterion.ACTIVITY_COUNT:
-            activity_id = _known_activity(table, table.key("activity"), known, table.text("activity"))
+            activity_id = _known_activity(
+                table, table.key("activity"), known, table.text("activity")
+            )
         elif table.has("activity"):
             table.fail(
                 "activity",
@@ -356,4 +390,3 @@ def _badges(top: Table, known: frozenset[str]) -> tuple[BadgeRule, ...]:
             )
         )
     return tuple(sorted(badges, key=lambda b: b.badge_id))
-

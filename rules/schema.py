@@ -5,6 +5,9 @@ suggestion for typos), so a misspelt optional key is reported as the typo rather
 silently ignored, and a misspelt required key as the typo rather than as "missing".
 """
 
+# Chinese messages take full-width punctuation (commas, brackets), not confusables here.
+# ruff: noqa: RUF001
+
 from __future__ import annotations
 
 import difflib
@@ -41,6 +44,11 @@ def toml_type(value: object) -> str:
         if isinstance(value, kind):
             return name
     return type(value).__name__
+
+
+def a_or_an(noun: str) -> str:
+    """`noun` with its indefinite article, for messages such as "not an integer"."""
+    return f"an {noun}" if noun[0] in "aeiou" else f"a {noun}"
 
 
 @dataclass(frozen=True)
@@ -91,7 +99,11 @@ class Table:
         is_bool = isinstance(value, bool)
         if not isinstance(value, kind) or (is_bool and kind is int) or isinstance(value, datetime):
             found = toml_type(value)
-            self.fail(name, en=f"must be {kind_name}, not a {found}", zh=f"应为{kind_zh}，而不是 {found}")
+            self.fail(
+                name,
+                en=f"must be {kind_name}, not {a_or_an(found)}",
+                zh=f"应为{kind_zh}，而不是 {found}",
+            )
         return value
 
     def has(self, name: str) -> bool:
@@ -110,9 +122,17 @@ class Table:
         assert isinstance(value, int)
         if value < minimum:
             word = "negative" if value < 0 <= minimum else f"less than {minimum}"
-            self.fail(name, en=f"must not be {word} (got {value})", zh=f"不能小于 {minimum}（实际为 {value}）")
+            self.fail(
+                name,
+                en=f"must not be {word} (got {value})",
+                zh=f"不能小于 {minimum}（实际为 {value}）",
+            )
         if value > maximum:
-            self.fail(name, en=f"must be at most {maximum} (got {value})", zh=f"不能大于 {maximum}（实际为 {value}）")
+            self.fail(
+                name,
+                en=f"must be at most {maximum} (got {value})",
+                zh=f"不能大于 {maximum}（实际为 {value}）",
+            )
         return value
 
     def integer_or(self, name: str, default: int, **bounds: int) -> int:
@@ -131,7 +151,11 @@ class Table:
         if not value.strip():
             self.fail(name, en="must not be empty", zh="不能为空")
         if len(value) > MAX_TEXT_CHARS:
-            self.fail(name, en=f"must be at most {MAX_TEXT_CHARS} characters", zh=f"不能超过 {MAX_TEXT_CHARS} 个字符")
+            self.fail(
+                name,
+                en=f"must be at most {MAX_TEXT_CHARS} characters",
+                zh=f"不能超过 {MAX_TEXT_CHARS} 个字符",
+            )
         return value
 
     def text_or(self, name: str, default: str) -> str:
@@ -162,7 +186,11 @@ class Table:
         try:
             return kind(value)
         except ValueError:
-            self.fail(name, en=f"must be one of {options} (got \"{value}\")", zh=f"应为 {options} 之一（实际为 \"{value}\"）")
+            self.fail(
+                name,
+                en=f'must be one of {options} (got "{value}")',
+                zh=f'应为 {options} 之一（实际为 "{value}"）',
+            )
 
     def texts(self, name: str) -> list[str]:
         """An optional array of strings, empty when absent."""
@@ -174,7 +202,7 @@ class Table:
             if not isinstance(value, str):
                 self.source.fail(
                     f"{self.key(name)}[{index}]",
-                    en=f"must be a string, not a {toml_type(value)}",
+                    en=f"must be a string, not {a_or_an(toml_type(value))}",
                     zh=f"应为字符串，而不是 {toml_type(value)}",
                 )
         return values
@@ -197,7 +225,11 @@ class Table:
         for index, value in enumerate(values):
             path = f"{self.key(name)}[{index}]"
             if not isinstance(value, dict):
-                self.source.fail(path, en=f"must be a table, not a {toml_type(value)}", zh=f"应为表，而不是 {toml_type(value)}")
+                self.source.fail(
+                    path,
+                    en=f"must be a table, not {a_or_an(toml_type(value))}",
+                    zh=f"应为表，而不是 {toml_type(value)}",
+                )
             result.append(Table(value, path=path, source=self.source, allowed=allowed))
         return result
 
@@ -211,6 +243,10 @@ class Table:
         for key, value in values.items():
             path = f"{self.key(name)}.{key}"
             if not isinstance(value, dict):
-                self.source.fail(path, en=f"must be a table, not a {toml_type(value)}", zh=f"应为表，而不是 {toml_type(value)}")
+                self.source.fail(
+                    path,
+                    en=f"must be a table, not {a_or_an(toml_type(value))}",
+                    zh=f"应为表，而不是 {toml_type(value)}",
+                )
             result.append((key, Table(value, path=path, source=self.source, allowed=allowed)))
         return result
