@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from cli.ledger_commands import issue_checkpoints
+from cli.serve import serve
 from cli.verify import run_verify
 from config.settings import Settings
 from migrations.runner import upgrade
@@ -29,12 +30,26 @@ def _ledger_checkpoint(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(issue_checkpoints(settings, ledger=args.ledger))
 
 
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    print(f"Jifen is serving on http://{args.host}:{args.port}/ (Ctrl-C stops it)")
+    return serve(settings, host=args.host, port=args.port)
+
+
+def _add_listen_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on")
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jifen", description="Jifen points ledger service.")
     commands = parser.add_subparsers(dest="command", required=True)
 
     db = commands.add_parser("db", help="database schema").add_subparsers(dest="db", required=True)
     db.add_parser("upgrade", help="apply every pending migration").set_defaults(handler=_db_upgrade)
+
+    serve_parser = commands.add_parser("serve", help="run the service")
+    _add_listen_arguments(serve_parser)
+    serve_parser.set_defaults(handler=_serve)
 
     ledger = commands.add_parser("ledger", help="the signed points ledger")
     ledger_commands = ledger.add_subparsers(dest="ledger_command", required=True)
