@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import CacheControlHeader
 from litestar.di import Provide
 from litestar.logging.config import StructLoggingConfig
 from litestar.middleware.logging import LoggingMiddlewareConfig
@@ -15,17 +17,29 @@ from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.plugins.problem_details import ProblemDetailsPlugin
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
-from api.access import enforce_access, provide_optional_principal, provide_principal
+from api.access import (
+    ACCESS_KEY,
+    Access,
+    enforce_access,
+    provide_optional_principal,
+    provide_principal,
+)
 from api.context import AppContext, provide_context, provide_db, provide_now, utc_now
 from api.jobs import JobRunner, PeriodicJob
 from api.ledger_jobs import issue_due_checkpoints
-from api.problems import problem_details_config, refusal_handler
+from api.problems import problem_details_config
 from api.routes import auth, checkin, health, ledgers, manage, me, redemption
+from api.web import member_pages
+from api.web.render import page_refusal_handler
+from api.web.security import add_security_headers
 from config.database import make_engine, make_sessionmaker
 from config.settings import Settings
 from ledger.errors import Refusal
@@ -46,6 +60,21 @@ ROUTES: list[ControllerRouterHandler] = [
     *checkin.ROUTES,
     *redemption.ROUTES,
 ]
+
+
+PAGES: list[ControllerRouterHandler] = [*member_pages.ROUTES]
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def _static_files() -> ControllerRouterHandler:
+    return create_static_files_router(
+        path="/static",
+        directories=[STATIC],
+        opt={ACCESS_KEY: Access.PUBLIC},
+        cache_control=CacheControlHeader(max_age=3600),
+        include_in_schema=False,
+    )
 
 
 class JifenMetrics(PrometheusController):
@@ -92,7 +121,7 @@ def create_app(
     secret = bytes.fromhex(settings.session_secret)
     secure_cookies = settings.public_base_url.startswith("https://")
     return Litestar(
-        route_handlers=[*ROUTES, *extra_routes, JifenMetrics],
+        route_handlers=[*ROUTES, *PAGES, *extra_routes, JifenMetrics, _static_files()],
         guards=[enforce_access],
         dependencies={
             "db": Provide(provide_db),
@@ -118,7 +147,9 @@ def create_app(
             header_name=CSRF_HEADER,
             cookie_secure=secure_cookies,
         ),
-        exception_handlers={Refusal: refusal_handler},
+        exception_handlers={Refusal: page_refusal_handler},
+        template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
+        before_send=[add_security_headers],
         plugins=[
             ProblemDetailsPlugin(problem_details_config()),
             StructlogPlugin(_structlog_config()),

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from litestar import Request
+from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -52,7 +53,7 @@ def provide_now(state: State) -> datetime:
     return context_of(state).clock()
 
 
-def request_language(request: Request[object, object, State]) -> str:
+def request_language(request: ASGIConnection[Any, Any, Any, Any]) -> str:
     """ "en" when the client prefers English, else "zh" (the default)."""
     accepted = request.headers.get("accept-language", "")
     for part in accepted.split(","):
