@@ -1,1 +1,1 @@
-"""admin"""
+"""Operations, reports, exports, key management and demo data."""

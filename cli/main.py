@@ -7,6 +7,7 @@ import asyncio
 import sys
 from collections.abc import Callable, Sequence
 
+from cli.demo import demo
 from cli.ledger_commands import issue_checkpoints
 from cli.serve import serve
 from cli.verify import run_verify
@@ -35,6 +36,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     return serve(settings, host=args.host, port=args.port)
 
 
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    return demo(settings, host=args.host, port=args.port, serve_after=not args.no_serve)
+
+
 def _add_listen_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8000, help="port to listen on")
@@ -50,6 +55,13 @@ def _build_parser() -> argparse.ArgumentParser:
     serve_parser = commands.add_parser("serve", help="run the service")
     _add_listen_arguments(serve_parser)
     serve_parser.set_defaults(handler=_serve)
+
+    demo_parser = commands.add_parser(
+        "demo", help="seed a demo community into the embedded database and serve it"
+    )
+    _add_listen_arguments(demo_parser)
+    demo_parser.add_argument("--no-serve", action="store_true", help="seed and exit")
+    demo_parser.set_defaults(handler=_demo)
 
     ledger = commands.add_parser("ledger", help="the signed points ledger")
     ledger_commands = ledger.add_subparsers(dest="ledger_command", required=True)

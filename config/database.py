@@ -28,7 +28,8 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def _prepare_sqlite_file(url: str) -> None:
+def prepare_sqlite_file(url: str) -> None:
+    """Create the directory of a SQLite database file, so a fresh checkout just works."""
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
@@ -38,7 +39,7 @@ def make_engine(url: str, *, pool_size: int = 20) -> AsyncEngine:
     """Create the async engine for `url` with the settings each database needs."""
     if not is_sqlite(url):
         return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
-    _prepare_sqlite_file(url)
+    prepare_sqlite_file(url)
     engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine.sync_engine, "connect")

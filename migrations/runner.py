@@ -7,6 +7,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from config.database import is_sqlite, prepare_sqlite_file
+
 SCRIPT_LOCATION = Path(__file__).resolve().parent
 
 
@@ -20,6 +22,8 @@ def alembic_config(database_url: str) -> Config:
 
 def upgrade(database_url: str, revision: str = "head") -> None:
     """Bring the database at `database_url` to `revision` (blocking; starts its own loop)."""
+    if is_sqlite(database_url):
+        prepare_sqlite_file(database_url)
     command.upgrade(alembic_config(database_url), revision)
 
 
