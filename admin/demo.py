@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ledger.keys import KeyStore
 from organisation import service as org
@@ -44,7 +45,7 @@ class DemoPeople:
 
 
 async def demo_exists(session: AsyncSession) -> bool:
-    statement = select(SubDistrict.id).where(SubDistrict.name == DEMO_DISTRICT)  # type: ignore[arg-type]
+    statement = select(col(SubDistrict.id)).where(col(SubDistrict.name) == DEMO_DISTRICT)
     return (await session.execute(statement)).first() is not None
 
 
