@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ledger import errors, service
 from ledger.keys import KeyStore
-from ledger.types import Appended, Posting
+from ledger.types import Appended, Entry, HoldAction, Posting
 from ledger.verify import verify_ledger
 from tests.conftest import Database
 
@@ -47,7 +49,7 @@ operations = st.lists(
 )
 
 
-def _replay(entries: list[service.Entry]) -> dict[str, tuple[int, int]]:
+def _replay(entries: list[Entry]) -> dict[str, tuple[int, int]]:
     """Balances and held points computed from the entries alone."""
     state: dict[str, list[int]] = {}
     amounts: dict[int, int] = {}
@@ -68,7 +70,7 @@ def _replay(entries: list[service.Entry]) -> dict[str, tuple[int, int]]:
 
 
 async def _apply(
-    db: Database, keystore: KeyStore, ledger: str, op: Op, now: datetime, history: list[Appended]
+    db: Database, keystore: KeyStore, ledger: str, op: Op, *, now: datetime, history: list[Appended]
 ) -> None:
     holds = [a.entry.seq for a in history if a.entry.kind == "hold"]
     ref = f"r-{secrets.token_hex(6)}"
@@ -81,9 +83,9 @@ async def _apply(
                     keystore=keystore,
                     ledger=ledger,
                     hold_seq=holds[op.pick % len(holds)],
-                    action=op.verb,
+                    action=cast(HoldAction, op.verb),
                     ref=ref,
-                    now=later,  # type: ignore[arg-type]
+                    now=later,
                 )
             )
         elif op.verb == "hold":
@@ -137,10 +139,9 @@ async def test_any_operation_sequence_keeps_the_ledger_sound(
             await service.open_account(session, ledger=ledger, account=account)
     history: list[Appended] = []
     for op in ops:
-        try:
-            await _apply(db, keystore, ledger, op, now, history)
-        except errors.Refusal:
-            pass  # refusals are expected for the invalid half of the operations
+        # Refusals are expected for the invalid half of the operations.
+        with contextlib.suppress(errors.Refusal):
+            await _apply(db, keystore, ledger, op, now=now, history=history)
     async with db.sessions() as session:
         entries = await service.entries(session, ledger=ledger, start_seq=1, limit=10_000)
         stored = {}
