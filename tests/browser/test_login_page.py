@@ -14,7 +14,7 @@ from tests.browser.conftest import DESKTOP, PHONE, Served, open_tab
 async def test_member_logs_in_from_a_phone(
     browser: Browser, served: Served, keystore: KeyStore, now: datetime
 ) -> None:
-    """A resident logs in on a 360-pixel screen and sees their balance; nothing loads from elsewhere."""
+    """A resident logs in on a 360-pixel screen and sees their balance, all from this host."""
     world = await build_world(served.db, keystore, now)
     context, tab = await open_tab(browser, served, viewport=PHONE)
     await tab.goto("/")
