@@ -35,9 +35,10 @@ from api.access import (
 from api.context import AppContext, provide_context, provide_db, provide_now, utc_now
 from api.jobs import JobRunner, PeriodicJob
 from api.ledger_jobs import issue_due_checkpoints
+from api.openapi_problems import ProblemDocsPlugin
 from api.problems import problem_details_config
 from api.routes import auth, checkin, health, ledgers, manage, me, redemption
-from api.web import member_pages
+from api.web import admin_pages, captain_pages, clerk_pages, member_pages
 from api.web.render import page_refusal_handler
 from api.web.security import add_security_headers
 from config.database import make_engine, make_sessionmaker
@@ -62,7 +63,12 @@ ROUTES: list[ControllerRouterHandler] = [
 ]
 
 
-PAGES: list[ControllerRouterHandler] = [*member_pages.ROUTES]
+PAGES: list[ControllerRouterHandler] = [
+    *member_pages.ROUTES,
+    *captain_pages.ROUTES,
+    *clerk_pages.ROUTES,
+    *admin_pages.ROUTES,
+]
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -81,6 +87,8 @@ class JifenMetrics(PrometheusController):
     """Prometheus metrics at /metrics (counts and latencies; no personal data)."""
 
     path = "/metrics"
+    # Prometheus' text format is for scrapers, not part of the JSON API the schema describes.
+    include_in_schema = False
 
 
 def _rate_limit(settings: Settings) -> RateLimitConfig:
@@ -153,6 +161,7 @@ def create_app(
         plugins=[
             ProblemDetailsPlugin(problem_details_config()),
             StructlogPlugin(_structlog_config()),
+            ProblemDocsPlugin(),
         ],
         openapi_config=OpenAPIConfig(
             title="Jifen",

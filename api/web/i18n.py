@@ -12,6 +12,7 @@ from typing import Any
 from litestar.connection import ASGIConnection
 
 from api.context import request_language
+from api.web import words_admin, words_captain, words_clerk, words_member
 
 LANG_COOKIE = "jifen_lang"
 LANGUAGES = ("zh", "en")
@@ -50,6 +51,18 @@ TEXT: dict[str, tuple[str, str]] = {
 }
 
 
+def _merge(*areas: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    merged = dict(TEXT)
+    for words in areas:
+        clash = merged.keys() & words.keys()
+        assert not clash, f"words defined twice: {sorted(clash)}"
+        merged.update(words)
+    return merged
+
+
+ALL_WORDS = _merge(words_member.WORDS, words_captain.WORDS, words_clerk.WORDS, words_admin.WORDS)
+
+
 def choose_language(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     """The language of this request's pages."""
     chosen = connection.cookies.get(LANG_COOKIE)
@@ -61,4 +74,4 @@ def choose_language(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
 def translator(language: str) -> Mapping[str, str]:
     """Every word in `language`, for templates: `{{ t.balance }}`."""
     index = LANGUAGES.index(language) if language in LANGUAGES else 0
-    return {key: pair[index] for key, pair in TEXT.items()}
+    return {key: pair[index] for key, pair in ALL_WORDS.items()}
