@@ -32,6 +32,16 @@ STATUS_BY_CODE: Mapping[str, int] = {
     "same_account": 400,
     "ruleset_invalid": 400,
     "too_many_requests": 429,
+    "token_malformed": 400,
+    "token_unknown_key": 400,
+    "token_bad_signature": 400,
+    "wrong_community": 403,
+    "not_team_member": 403,
+    "self_approval": 403,
+    "ruleset_not_found": 404,
+    "code_malformed": 400,
+    "code_bad_signature": 400,
+    "code_unknown_key": 400,
 }
 
 
