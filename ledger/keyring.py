@@ -9,12 +9,12 @@ same scope and purpose is created, plus a grace period for codes already shown.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ledger.canonical import format_ts
+from ledger.canonical import format_ts, parse_ts
 from ledger.keys import KeyStore, Signer
 from ledger.tables import signing_keys
 
@@ -39,7 +39,14 @@ async def list_keys(session: AsyncSession, *, scope: str) -> list[PublicKeyInfo]
     statement = (
         select(signing_keys)
         .where(signing_keys.c.scope == scope)
-        .order_by(signing_keys.c.purpose, signing_keys.c.created_ts, signing_keys.c.key_id)
+        # Ledger keys follow each other by from_seq: two rotations may share a created_ts
+        # (a clock that stood still or stepped back), and their seq ranges must not swap.
+        .order_by(
+            signing_keys.c.purpose,
+            signing_keys.c.from_seq,
+            signing_keys.c.created_ts,
+            signing_keys.c.key_id,
+        )
     )
     rows = list((await session.execute(statement)).mappings())
     infos: list[PublicKeyInfo] = []
@@ -81,10 +88,33 @@ async def purpose_signer(
     )
 
 
+async def next_created_ts(
+    session: AsyncSession, *, scope: str, purpose: str, now: datetime
+) -> str:
+    """`now`, or just after the newest key of this scope and purpose if that is not later.
+
+    Keys are ordered by creation: two rotations at one moment (a clock that stood still or
+    stepped back) must still have a newest key.
+    """
+    statement = select(func.max(signing_keys.c.created_ts)).where(
+        signing_keys.c.scope == scope, signing_keys.c.purpose == purpose
+    )
+    newest = (await session.execute(statement)).scalar_one_or_none()
+    created = format_ts(now)
+    if newest is not None and created <= newest:
+        created = format_ts(parse_ts(newest) + timedelta(microseconds=1))
+    return created
+
+
 async def rotate_purpose_key(
     session: AsyncSession, *, keystore: KeyStore, scope: str, purpose: str, now: datetime
 ) -> Signer:
-    """Create a new key for `scope` and `purpose`; it is used from now on."""
+    """Create a new key for `scope` and `purpose`; it is used from now on.
+
+    Its creation time is kept strictly after the previous key's, so "newest" is never a tie
+    even when a clock (or a test) gives two rotations the same moment.
+    """
+    created = await next_created_ts(session, scope=scope, purpose=purpose, now=now)
     signer = keystore.generate()
     await session.execute(
         signing_keys.insert().values(
@@ -92,7 +122,7 @@ async def rotate_purpose_key(
             scope=scope,
             purpose=purpose,
             public_key=signer.public_key,
-            created_ts=format_ts(now),
+            created_ts=created,
             from_seq=None,
         )
     )
