@@ -38,7 +38,7 @@ from api.ledger_jobs import issue_due_checkpoints
 from api.openapi_problems import ProblemDocsPlugin
 from api.problems import problem_details_config
 from api.routes import auth, checkin, health, ledgers, manage, me, redemption
-from api.web import admin_pages, captain_pages, clerk_pages, member_pages
+from api.web import admin_pages, captain_pages, clerk_pages, member_pages, reward_pages
 from api.web.render import page_refusal_handler
 from api.web.security import add_security_headers
 from config.database import make_engine, make_sessionmaker
@@ -67,6 +67,7 @@ PAGES: list[ControllerRouterHandler] = [
     *member_pages.ROUTES,
     *captain_pages.ROUTES,
     *clerk_pages.ROUTES,
+    *reward_pages.ROUTES,
     *admin_pages.ROUTES,
 ]
 TEMPLATES = Path(__file__).resolve().parent / "templates"
