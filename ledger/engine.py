@@ -117,7 +117,6 @@ class Batch:
     def apply(self, operation: Operation) -> Appended:
         """Apply one operation, or raise its refusal having changed nothing."""
         posting, hold = self._posting_for(operation)
-        validate_posting(posting, ledger_kinds_allowed=True)
         replay = self._replay(posting)
         if replay is not None:
             return Appended(replay, replayed=True)
@@ -138,6 +137,7 @@ class Batch:
         return Appended(entry)
 
     def _posting_for(self, operation: Operation) -> tuple[Posting, HoldState | None]:
+        """The well-formed posting the operation records (and its hold), or a refusal."""
         if isinstance(operation, Transfer):
             validate_posting(operation.posting)
             return operation.posting, None
@@ -145,13 +145,17 @@ class Batch:
             validate_posting(operation.posting)
             meta = {**operation.posting.meta, META_EXPIRES_TS: operation.expires_ts}
             p = operation.posting
-            return Posting(HOLD, p.debit, p.credit, p.amount, p.ref, meta), None
+            posting = Posting(HOLD, p.debit, p.credit, p.amount, p.ref, meta)
+            validate_posting(posting, ledger_kinds_allowed=True)
+            return posting, None
         hold = self.holds.get(operation.hold_seq)
         if hold is None:
             raise errors.HoldNotFound(hold=operation.hold_seq)
         meta = {**operation.meta, META_HOLD_SEQ: operation.hold_seq}
         kind = RESOLUTION_KIND[operation.action]
-        return Posting(kind, hold.debit, hold.credit, hold.amount, operation.ref, meta), hold
+        posting = Posting(kind, hold.debit, hold.credit, hold.amount, operation.ref, meta)
+        validate_posting(posting, ledger_kinds_allowed=True)
+        return posting, hold
 
     def _replay(self, posting: Posting) -> Entry | None:
         first = self.existing.get(posting.ref)

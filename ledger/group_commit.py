@@ -9,13 +9,13 @@ and with a single producer a posting waits for nothing but its own transaction.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ledger import errors, service
+from ledger import service
 from ledger.keys import KeyStore
 from ledger.types import Appended, Posting
 
@@ -84,14 +84,17 @@ class GroupCommitter:
                     now=self._clock(),
                 )
         except Exception as exc:  # noqa: BLE001 (whatever failed the batch fails each posting)
-            for pending in batch:
-                if not pending.outcome.done():
-                    pending.outcome.set_exception(exc)
+            _deliver(batch, [exc] * len(batch))
             return
-        for pending, result in zip(batch, results, strict=True):
-            if pending.outcome.done():  # the producer gave up waiting
-                continue
-            if isinstance(result, errors.Refusal):
-                pending.outcome.set_exception(result)
-            else:
-                pending.outcome.set_result(result)
+        _deliver(batch, results)
+
+
+def _deliver(batch: list[_Pending], results: Sequence[Appended | Exception]) -> None:
+    """Hand each producer the outcome of its own posting: its entry, or what refused it."""
+    for pending, result in zip(batch, results, strict=True):
+        if pending.outcome.done():  # the producer gave up waiting
+            continue
+        if isinstance(result, Exception):
+            pending.outcome.set_exception(result)
+        else:
+            pending.outcome.set_result(result)

@@ -7,6 +7,7 @@ it (an approval, a redemption) land together or not at all.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -19,7 +20,7 @@ from sqlmodel import col, select
 from ledger import errors, store
 from ledger.canonical import ZERO_HASH_HEX, format_ts
 from ledger.engine import Batch, Operation, PlaceHold, ResolveHold, Transfer, expiry_ref
-from ledger.keyring import LEDGER_PURPOSE
+from ledger.keyring import LEDGER_PURPOSE, next_created_ts
 from ledger.keys import KeyStore
 from ledger.merkle import CompactRange
 from ledger.models import LedgerAccount, LedgerEntry, LedgerHead, LedgerHold, SigningKey
@@ -98,18 +99,22 @@ async def execute(
     now: datetime,
 ) -> list[Appended | errors.Refusal]:
     """Apply operations in order under the chain lock; each succeeds or is refused alone."""
-    head = await store.lock_head(session, ledger)
-    if head is None:
-        raise errors.LedgerNotFound(ledger=ledger)
-    ts = max(format_ts(now), head.last_ts)
-    refs = {op.ref if isinstance(op, ResolveHold) else op.posting.ref for op in operations}
-    existing = await store.entries_by_ref(session, ledger, refs)
+    now_ts = format_ts(now)
     hold_seqs = {op.hold_seq for op in operations if isinstance(op, ResolveHold)}
-    holds = await store.load_holds(session, ledger, hold_seqs)
-    names = {h.debit for h in holds.values()} | {h.credit for h in holds.values()}
+    refs = {op.ref if isinstance(op, ResolveHold) else op.posting.ref for op in operations}
+    names: set[str] = set()
     for op in operations:
         if not isinstance(op, ResolveHold):
             names |= {op.posting.debit, op.posting.credit}
+    wanted = store.Wanted(refs=refs, hold_seqs=hold_seqs, names=names, ts=now_ts)
+    # The lock reads what the batch needs in the same statement, when that is safe.
+    head = await store.lock_head(session, ledger, wanted)
+    if head is None:
+        raise errors.LedgerNotFound(ledger=ledger)
+    ts = max(now_ts, head.last_ts)
+    loaded = head.loaded
+    if loaded is None or ts != now_ts:
+        loaded = await store.load(session, ledger, replace(wanted, ts=ts))
     batch = Batch(
         ledger=ledger,
         size=head.size,
@@ -117,9 +122,9 @@ async def execute(
         frontier=CompactRange.from_bytes(head.size, head.frontier),
         ts=ts,
         signer=keystore.load(head.key_id),
-        existing=existing,
-        accounts=await store.load_accounts(session, ledger, names, ts, holds),
-        holds=holds,
+        existing=loaded.existing,
+        accounts=loaded.accounts,
+        holds=loaded.holds,
     )
     results: list[Appended | errors.Refusal] = []
     for op in operations:
@@ -294,13 +299,14 @@ async def rotate_key(
     if head is None:
         raise errors.LedgerNotFound(ledger=ledger)
     signer = keystore.generate()
+    created_ts = await next_created_ts(session, scope=ledger, purpose=LEDGER_PURPOSE, now=now)
     session.add(
         SigningKey(
             key_id=signer.key_id,
             scope=ledger,
             purpose=LEDGER_PURPOSE,
             public_key=signer.public_key,
-            created_ts=format_ts(now),
+            created_ts=created_ts,
             from_seq=head.size + 1,
         )
     )

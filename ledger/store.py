@@ -7,332 +7,258 @@ Balances change by UPDATEs that add the batch's net deltas only where the result
 `balance >= held` (or the account may go negative), and the table's CHECK constraint refuses
 anything else; a mismatch aborts the transaction.
 
-Statements are built once at import and run on the session's connection through SQLAlchemy
-Core: building and compiling them per call cost more than the database work itself.
+A batch reads everything it needs (entries by ref, holds, accounts with their overdue holds)
+in the statement that takes the lock, and uses that read when it is known to be as fresh as
+the lock (see `lock_head`); otherwise, which is what waiting for the lock usually means, in
+one statement after it. Then the engine works in memory, and `store_write` writes in one
+statement. Round trips and client CPU spent while the lock is held bound a ledger's
+throughput, hence the effort: on PostgreSQL, an uncontended append is BEGIN, lock-and-read,
+write, COMMIT.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
+    LargeBinary,
     String,
     bindparam,
     cast,
-    func,
-    insert,
-    or_,
+    literal_column,
+    null,
     select,
-    update,
-    values,
+    union_all,
 )
-from sqlalchemy import column as sql_column
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from ledger.engine import AccountState, Batch, HoldState
-from ledger.tables import accounts, entries, heads, holds, nodes
+from ledger.engine import AccountState, HoldState
+from ledger.sql import AnySelect, Prebuilt, Runner, Statement, for_each
+from ledger.store_write import ConcurrentChangeError, write_batch
+from ledger.tables import accounts, entries, heads, holds
 from ledger.types import Entry
 
-# Bound the IN lists and multi-row statements so no statement outgrows a driver's limits.
-CHUNK_ROWS = 500
-# Up to this many accounts are updated one statement each (cached, cheap); more go through
-# one UPDATE ... FROM a VALUES list, which is compiled afresh but costs one round trip.
-SINGLE_UPDATE_ACCOUNTS = 4
+__all__ = [
+    "ConcurrentChangeError",
+    "Head",
+    "Loaded",
+    "Wanted",
+    "load",
+    "lock_head",
+    "write_batch",
+]
 
-T = TypeVar("T")
+
+@dataclass(frozen=True)
+class Loaded:
+    """What a batch reads under the lock."""
+
+    existing: dict[str, Entry]
+    accounts: dict[str, AccountState]
+    holds: dict[int, HoldState]
 
 
-class ConcurrentChangeError(RuntimeError):
-    """The database disagreed with what the batch read under the head lock."""
+@dataclass(frozen=True)
+class Wanted:
+    """What a batch needs read: entries by ref, holds by seq, accounts by name (with their
+    pending holds overdue at `ts`)."""
+
+    refs: Collection[str]
+    hold_seqs: Collection[int]
+    names: Collection[str]
+    ts: str
 
 
 @dataclass(frozen=True)
 class Head:
-    """The chain's tip as read under the lock."""
+    """The chain's tip as read under the lock, with what `lock_head` read along with it
+    when that is known to be as fresh as the lock (else `loaded` is None)."""
 
     size: int
     head_hash: str
     last_ts: str
     key_id: str
     frontier: bytes
+    loaded: Loaded | None = None
 
 
 _HEAD_COLUMNS = (heads.c.size, heads.c.head_hash, heads.c.last_ts, heads.c.key_id, heads.c.frontier)
 LOCK_HEAD = select(*_HEAD_COLUMNS).where(heads.c.ledger == bindparam("ledger")).with_for_update()
-ENTRIES_BY_REF = select(entries.c.ref, entries.c.canonical, entries.c.hash, entries.c.sig).where(
-    entries.c.ledger == bindparam("ledger"), entries.c.ref.in_(bindparam("refs", expanding=True))
-)
-HOLDS_BY_SEQ = select(holds).where(
-    holds.c.ledger == bindparam("ledger"),
-    holds.c.hold_seq.in_(bindparam("seqs", expanding=True)),
-)
-_OVERDUE_POINTS = (
-    select(cast(func.coalesce(func.sum(holds.c.amount), 0), BigInteger))
-    .where(
-        holds.c.ledger == accounts.c.ledger,
-        holds.c.debit == accounts.c.account,
-        holds.c.state == "pending",
-        holds.c.expires_ts <= bindparam("ts"),
-    )
-    .scalar_subquery()
-)
-ACCOUNTS_BY_NAME = select(
-    accounts.c.account,
-    accounts.c.balance,
-    accounts.c.held,
-    accounts.c.allow_negative,
-    _OVERDUE_POINTS,
-).where(
-    accounts.c.ledger == bindparam("ledger"),
-    accounts.c.account.in_(bindparam("names", expanding=True)),
-)
-OVERDUE_HOLDS = (
-    select(holds)
-    .where(
-        holds.c.ledger == bindparam("ledger"),
-        holds.c.state == "pending",
-        holds.c.expires_ts <= bindparam("ts"),
-        holds.c.debit.in_(bindparam("names", expanding=True)),
-    )
-    .order_by(holds.c.hold_seq)
-)
-RESOLVE_HOLD = (
-    update(holds)
-    .where(
-        holds.c.ledger == bindparam("b_ledger"),
-        holds.c.hold_seq == bindparam("b_hold_seq"),
-        holds.c.state == "pending",
-    )
-    .values(state=bindparam("b_state"), resolved_seq=bindparam("b_resolved_seq"))
-)
-MOVE_HEAD = (
-    update(heads)
-    .where(heads.c.ledger == bindparam("b_ledger"), heads.c.size == bindparam("b_old_size"))
-    .values(
-        size=bindparam("b_size"),
-        head_hash=bindparam("b_head_hash"),
-        last_ts=bindparam("b_last_ts"),
-        frontier=bindparam("b_frontier"),
-    )
-)
-_NEW_BALANCE = accounts.c.balance + bindparam("b_balance_delta", type_=BigInteger)
-_NEW_HELD = accounts.c.held + bindparam("b_held_delta", type_=BigInteger)
-ADJUST_ACCOUNT = (
-    update(accounts)
-    .where(
-        accounts.c.ledger == bindparam("b_ledger"),
-        accounts.c.account == bindparam("b_account"),
-        or_(accounts.c.allow_negative, _NEW_BALANCE >= _NEW_HELD),
-    )
-    .values(balance=_NEW_BALANCE, held=_NEW_HELD)
-    .returning(accounts.c.account)
-)
 
 
-def _chunks(items: Sequence[T]) -> Iterable[Sequence[T]]:
-    for start in range(0, len(items), CHUNK_ROWS):
-        yield items[start : start + CHUNK_ROWS]
+async def lock_head(
+    session: AsyncSession, ledger: str, wanted: Wanted | None = None
+) -> Head | None:
+    """The ledger's head row, locked until the transaction ends; with `wanted`, read too.
+
+    The lock and the read are one statement, whose snapshot is taken when it starts, before
+    the lock may have had to wait. The statement also reads the head row as its snapshot
+    sees it: when that shows the size the lock returned, no append committed between the
+    snapshot and the lock (every change to entries, balances and holds moves the head, under
+    this lock), so the read is as fresh as a read after the lock. Otherwise, which is what
+    waiting for the lock usually means, the read is discarded and `load` must follow.
+    """
+    if wanted is None:
+        conn = await session.connection()
+        row = (await conn.execute(LOCK_HEAD, {"ledger": ledger})).one_or_none()
+        return None if row is None else Head(*row)
+    runner = await Runner.open(session)
+    rows = await runner.rows(LOCK_AND_READ, _params(ledger, wanted))
+    locked = [r for r in rows if r[0] == _LOCKED]
+    if not locked:
+        return None
+    [(_, head_hash, last_ts, key_id, _, size, _, _, frontier, _)] = locked
+    seen_size = next((r[5] for r in rows if r[0] == _SEEN), None)
+    loaded = None
+    if _fresh(seen_size, size):
+        loaded = Loaded({}, {}, {})
+        _take(loaded, rows)
+        await _complete(runner, ledger, wanted, loaded)
+    return Head(size, head_hash, last_ts, key_id, frontier, loaded)
 
 
-async def _connection(session: AsyncSession) -> AsyncConnection:
-    return await session.connection()
+def _fresh(seen_size: int | None, locked_size: int) -> bool:
+    """Whether a read whose snapshot saw the head at `seen_size` is as fresh as the lock."""
+    return seen_size == locked_size
 
 
-async def lock_head(session: AsyncSession, ledger: str) -> Head | None:
-    """The ledger's head row, locked until the transaction ends."""
-    conn = await _connection(session)
-    row = (await conn.execute(LOCK_HEAD, {"ledger": ledger})).one_or_none()
-    return None if row is None else Head(*row)
+async def load(session: AsyncSession, ledger: str, wanted: Wanted) -> Loaded:
+    """Entries with the refs wanted, holds by seq, and the accounts named or in those
+    holds, each account with its pending holds overdue at `wanted.ts` (oldest first).
+
+    Run it after `lock_head`, in the same transaction. One statement, unless holds name
+    accounts not in `names` (resolutions, and overdue holds that a spend would expire):
+    those take one more.
+    """
+    runner = await Runner.open(session)
+    loaded = Loaded({}, {}, {})
+    _take(loaded, await runner.rows(READ, _params(ledger, wanted)))
+    await _complete(runner, ledger, wanted, loaded)
+    return loaded
 
 
-async def entries_by_ref(
-    session: AsyncSession, ledger: str, refs: Collection[str]
-) -> dict[str, Entry]:
-    """Existing entries with any of `refs`."""
-    conn = await _connection(session)
-    found: dict[str, Entry] = {}
-    for part in _chunks(sorted(refs)):
-        rows = await conn.execute(ENTRIES_BY_REF, {"ledger": ledger, "refs": list(part)})
-        for ref, canonical, hash_hex, sig_hex in rows:
-            found[ref] = Entry.from_canonical(canonical, hash_hex=hash_hex, sig_hex=sig_hex)
-    return found
-
-
-def _hold_state(row: Any) -> HoldState:
-    return HoldState(
-        hold_seq=row.hold_seq,
-        debit=row.debit,
-        credit=row.credit,
-        amount=row.amount,
-        expires_ts=row.expires_ts,
-        state=row.state,
-        resolved_seq=row.resolved_seq,
-    )
-
-
-async def load_holds(
-    session: AsyncSession, ledger: str, hold_seqs: Collection[int]
-) -> dict[int, HoldState]:
-    """Holds by seq (any state)."""
-    conn = await _connection(session)
-    found: dict[int, HoldState] = {}
-    for part in _chunks(sorted(hold_seqs)):
-        for row in await conn.execute(HOLDS_BY_SEQ, {"ledger": ledger, "seqs": list(part)}):
-            found[row.hold_seq] = _hold_state(row)
-    return found
-
-
-async def load_accounts(
-    session: AsyncSession, ledger: str, names: Collection[str], ts: str, known: dict[int, HoldState]
-) -> dict[str, AccountState]:
-    """Accounts by name, each with its overdue pending holds (added to `known` too)."""
-    conn = await _connection(session)
-    found: dict[str, AccountState] = {}
-    with_overdue: list[str] = []
-    for part in _chunks(sorted(names)):
-        params = {"ledger": ledger, "names": list(part), "ts": ts}
-        for account, balance, held, allow_negative, overdue in await conn.execute(
-            ACCOUNTS_BY_NAME, params
-        ):
-            found[account] = AccountState(balance, held, allow_negative)
-            if overdue:
-                with_overdue.append(account)
-    for part in _chunks(with_overdue):
-        params = {"ledger": ledger, "names": list(part), "ts": ts}
-        for row in await conn.execute(OVERDUE_HOLDS, params):
-            hold = known.setdefault(row.hold_seq, _hold_state(row))
-            found[row.debit].overdue.append(hold)
-    return found
-
-
-async def write_batch(session: AsyncSession, batch: Batch, old_size: int) -> None:
-    """Insert the batch's entries, nodes and holds; apply balances; move the head."""
-    if not batch.entries:
-        return
-    conn = await _connection(session)
-    await _insert_rows(conn, entries, [_entry_row(e) for e in batch.entries])
-    node_rows = [
-        {"ledger": batch.ledger, "level": level, "idx": idx, "hash": digest}
-        for (level, idx), digest in batch.nodes
-    ]
-    await _insert_rows(conn, nodes, node_rows)
-    await _write_holds(conn, batch)
-    await _apply_balances(conn, batch)
-    moved = await conn.execute(
-        MOVE_HEAD,
-        {
-            "b_ledger": batch.ledger,
-            "b_old_size": old_size,
-            "b_size": batch.size,
-            "b_head_hash": batch.head_hash,
-            "b_last_ts": batch.ts,
-            "b_frontier": batch.frontier.to_bytes(),
-        },
-    )
-    if moved.rowcount != 1:
-        raise ConcurrentChangeError(f"head of {batch.ledger} moved while locked")
-
-
-async def _insert_rows(conn: AsyncConnection, table: Any, rows: Sequence[dict[str, Any]]) -> None:
-    for part in _chunks(rows):
-        await conn.execute(insert(table), list(part))
-
-
-def _entry_row(entry: Entry) -> dict[str, Any]:
+def _params(ledger: str, wanted: Wanted) -> dict[str, Any]:
     return {
-        "ledger": entry.ledger,
-        "seq": entry.seq,
-        "ref": entry.ref,
-        "kind": entry.kind,
-        "debit": entry.debit,
-        "credit": entry.credit,
-        "amount": entry.amount,
-        "ts": entry.ts,
-        "key_id": entry.key,
-        "hash": entry.hash,
-        "sig": entry.sig,
-        "canonical": entry.canonical,
+        "ledger": ledger,
+        "refs": list(wanted.refs),
+        "hold_seqs": list(wanted.hold_seqs),
+        "names": list(wanted.names),
+        "ts": wanted.ts,
     }
 
 
-async def _write_holds(conn: AsyncConnection, batch: Batch) -> None:
-    new_rows: list[dict[str, Any]] = []
-    for hold in batch.holds.values():
-        if hold.is_new:
-            new_rows.append(
-                {
-                    "ledger": batch.ledger,
-                    "hold_seq": hold.hold_seq,
-                    "debit": hold.debit,
-                    "credit": hold.credit,
-                    "amount": hold.amount,
-                    "expires_ts": hold.expires_ts,
-                    "state": hold.state,
-                    "resolved_seq": hold.resolved_seq,
-                }
-            )
-        elif hold.resolved_now:
-            result = await conn.execute(
-                RESOLVE_HOLD,
-                {
-                    "b_ledger": batch.ledger,
-                    "b_hold_seq": hold.hold_seq,
-                    "b_state": hold.state,
-                    "b_resolved_seq": hold.resolved_seq,
-                },
-            )
-            if result.rowcount != 1:
-                raise ConcurrentChangeError(f"hold {hold.hold_seq} was resolved concurrently")
-    await _insert_rows(conn, holds, new_rows)
+async def _complete(runner: Runner, ledger: str, wanted: Wanted, loaded: Loaded) -> None:
+    """Read the accounts of the holds read that were not named; attach overdue holds."""
+    asked = set(wanted.names)
+    while True:
+        held = {h.debit for h in loaded.holds.values()} | {h.credit for h in loaded.holds.values()}
+        missing = held - asked
+        if not missing:
+            break
+        more = Wanted(refs=(), hold_seqs=(), names=sorted(missing), ts=wanted.ts)
+        _take(loaded, await runner.rows(READ, _params(ledger, more)))
+        asked |= missing
+    for seq in sorted(loaded.holds):
+        hold = loaded.holds[seq]
+        account = loaded.accounts.get(hold.debit)
+        if account is not None and hold.state == "pending" and hold.expires_ts <= wanted.ts:
+            account.overdue.append(hold)
 
 
-async def _apply_balances(conn: AsyncConnection, batch: Batch) -> None:
-    deltas = [
-        (name, state.balance_delta, state.held_delta)
-        for name, state in batch.accounts.items()
-        if state.balance_delta or state.held_delta
-    ]
-    if len(deltas) <= SINGLE_UPDATE_ACCOUNTS:
-        for account, balance_delta, held_delta in deltas:
-            params = {
-                "b_ledger": batch.ledger,
-                "b_account": account,
-                "b_balance_delta": balance_delta,
-                "b_held_delta": held_delta,
-            }
-            if (await conn.execute(ADJUST_ACCOUNT, params)).one_or_none() is None:
-                raise ConcurrentChangeError(f"balance of {account} changed while locked")
-        return
-    for part in _chunks(deltas):
-        updated = (await conn.execute(_adjust_many(batch.ledger, part))).scalars().all()
-        if len(updated) != len(part):
-            raise ConcurrentChangeError(f"balances of {batch.ledger} changed while locked")
+def _take(loaded: Loaded, rows: Sequence[Sequence[Any]]) -> None:
+    for kind, t1, t2, t3, t4, i1, i2, i3, data, flag in rows:
+        if kind == _ENTRY:
+            loaded.existing[t1] = Entry.from_canonical(data, hash_hex=t2, sig_hex=t3)
+        elif kind == _HOLD:  # a hold may come twice: asked for, and overdue
+            if i1 not in loaded.holds:
+                hold = HoldState(i1, debit=t1, credit=t2, amount=i2, expires_ts=t3, state=t4)
+                hold.resolved_seq = i3
+                loaded.holds[i1] = hold
+        elif kind == _ACCOUNT:
+            loaded.accounts[t1] = AccountState(i1, i2, bool(flag))
 
 
-def _adjust_many(ledger: str, deltas: Sequence[tuple[str, int, int]]) -> Any:
-    # A CTE rather than an inline VALUES list: SQLite cannot alias VALUES columns in FROM.
-    changes = (
-        values(
-            sql_column("account", String),
-            sql_column("balance_delta", BigInteger),
-            sql_column("held_delta", BigInteger),
-            name="changes",
-        )
-        .data(list(deltas))
-        .cte("changes")
+# The reads return rows of one shape for several kinds of thing, told apart by the first
+# column: (kind, text x4, integer x3, bytes, flag).
+_ENTRY, _HOLD, _ACCOUNT, _LOCKED, _SEEN = "e", "h", "a", "l", "s"
+_ROW_LABELS = ("kind", "t1", "t2", "t3", "t4", "i1", "i2", "i3", "data", "flag")
+_TEXT, _INTEGER = cast(null(), String), cast(null(), BigInteger)
+_DATA, _FLAG = cast(null(), LargeBinary), cast(null(), Boolean)
+
+
+def _row(kind: str, *columns: Any) -> AnySelect:
+    """A SELECT of the row shape's columns, led by the kind."""
+    labelled = zip((literal_column(f"'{kind}'"), *columns), _ROW_LABELS, strict=True)
+    return select(*(c.label(name) for c, name in labelled))
+
+
+def _reads(dialect: str) -> list[AnySelect]:
+    """The parts of the read: entries by ref, holds by seq, overdue holds, accounts."""
+    ledger = bindparam("ledger", type_=String)
+    entry = (entries.c.ref, entries.c.hash, entries.c.sig, _TEXT, _INTEGER, _INTEGER, _INTEGER)
+    hold = (
+        *(holds.c.debit, holds.c.credit, holds.c.expires_ts, holds.c.state),
+        *(holds.c.hold_seq, holds.c.amount, holds.c.resolved_seq),
     )
-    new_balance = accounts.c.balance + changes.c.balance_delta
-    new_held = accounts.c.held + changes.c.held_delta
-    return (
-        update(accounts)
-        .where(
-            accounts.c.ledger == ledger,
-            accounts.c.account == changes.c.account,
-            or_(accounts.c.allow_negative, new_balance >= new_held),
-        )
-        .values(balance=new_balance, held=new_held)
-        .returning(accounts.c.account)
+    account = (accounts.c.account, _TEXT, _TEXT, _TEXT, accounts.c.balance, accounts.c.held)
+    by_ref = for_each(
+        "refs",
+        String(),
+        dialect,
+        lambda match: _row(_ENTRY, *entry, entries.c.canonical, _FLAG).where(
+            entries.c.ledger == ledger, match(entries.c.ref)
+        ),
     )
+    by_seq = for_each(
+        "hold_seqs",
+        BigInteger(),
+        dialect,
+        lambda match: _row(_HOLD, *hold, _DATA, _FLAG).where(
+            holds.c.ledger == ledger, match(holds.c.hold_seq)
+        ),
+    )
+    overdue = for_each(
+        "names",
+        String(),
+        dialect,
+        lambda match: _row(_HOLD, *hold, _DATA, _FLAG).where(
+            holds.c.ledger == ledger,
+            match(holds.c.debit),
+            holds.c.state == literal_column("'pending'"),
+            holds.c.expires_ts <= bindparam("ts", type_=String),
+        ),
+    )
+    by_name = for_each(
+        "names",
+        String(),
+        dialect,
+        lambda match: _row(_ACCOUNT, *account, _INTEGER, _DATA, accounts.c.allow_negative).where(
+            accounts.c.ledger == ledger, match(accounts.c.account)
+        ),
+    )
+    return [by_ref, by_seq, overdue, by_name]
+
+
+def _read_statement(dialect: str) -> Statement:
+    return union_all(*_reads(dialect))
+
+
+def _lock_and_read_statement(dialect: str) -> Statement:
+    ledger = bindparam("ledger", type_=String)
+    head = (heads.c.head_hash, heads.c.last_ts, heads.c.key_id, _TEXT, heads.c.size)
+    row = _row(_LOCKED, *head, _INTEGER, _INTEGER, heads.c.frontier, _FLAG)
+    locked = row.where(heads.c.ledger == ledger).with_for_update().cte("locked")
+    seen = (_TEXT, _TEXT, _TEXT, _TEXT, heads.c.size, _INTEGER, _INTEGER, _DATA, _FLAG)
+    return union_all(
+        select(*locked.c),
+        _row(_SEEN, *seen).where(heads.c.ledger == ledger),
+        *_reads(dialect),
+    )
+
+
+READ = Prebuilt(_read_statement)
+LOCK_AND_READ = Prebuilt(_lock_and_read_statement)

@@ -2,7 +2,9 @@
 
 Each scenario is also run against a deliberately broken variant of the ledger (the head row
 read without its lock), and the same assertions must then fail: that is what shows the
-scenario can detect the bugs it is meant to detect.
+scenario can detect the bugs it is meant to detect. The scenarios that depend on reading
+balances and refs after the lock also run against a ledger that trusts the reads its locking
+statement took before the lock was granted.
 """
 
 from __future__ import annotations
@@ -32,8 +34,11 @@ def backend() -> str:
     return "postgresql"
 
 
-async def _unlocked_head(session: AsyncSession, ledger: str) -> store.Head | None:
-    """The broken variant: reads the head like lock_head but takes no lock."""
+async def _unlocked_head(
+    session: AsyncSession, ledger: str, wanted: store.Wanted | None = None
+) -> store.Head | None:
+    """The broken variant: reads the head like lock_head but takes no lock (and reads
+    nothing along with it, so the batch's reads follow in a statement of their own)."""
     columns = (heads.c.size, heads.c.head_hash, heads.c.last_ts, heads.c.key_id, heads.c.frontier)
     statement = select(*columns).where(heads.c.ledger == ledger)
     row = (await session.execute(statement)).one_or_none()
@@ -144,3 +149,14 @@ async def test_hundred_concurrent_appends_with_one_ref_make_one_entry(
 ) -> None:
     """100 concurrent appends with one ref write one entry; the rest replay it."""
     await _run("one_ref", opened, variant)
+
+
+@pytest.mark.parametrize("scenario_name", ["debits", "one_ref"])
+async def test_a_read_older_than_the_lock_is_not_trusted(
+    opened: LedgerFixture, monkeypatch: pytest.MonkeyPatch, scenario_name: str
+) -> None:
+    """The reads that the locking statement takes along are used only when nothing was
+    appended while the lock was awaited; trusting them anyway (the broken variant here)
+    overspends and writes a ref twice, which the scenarios detect."""
+    monkeypatch.setattr(store, "_fresh", lambda _seen, _locked: True)
+    await _run(scenario_name, opened, "broken")

@@ -158,6 +158,29 @@ async def test_spending_releases_overdue_holds_first(funded: LedgerFixture) -> N
     assert (seen.balance_points, seen.held_points) == (20, 0)
 
 
+async def test_spending_expires_an_overdue_hold_towards_another_account(
+    funded: LedgerFixture,
+) -> None:
+    """A spend to one shop still expires an overdue hold that would have paid another."""
+    await funded.open_accounts("shop-2")
+    hold = await _hold(funded, 40, "h1")
+    later = funded.now + timedelta(seconds=TTL_SECONDS + 5)
+    async with funded.db.sessions.begin() as session:
+        spent = await service.append(
+            session,
+            keystore=funded.keystore,
+            ledger=funded.ledger,
+            posting=Posting("spend", "m-a", "shop-2", 30, "s1"),
+            now=later,
+        )
+    assert spent.entry.seq == hold.entry.seq + 2
+    async with funded.db.sessions() as session:
+        seen = await service.balance(session, ledger=funded.ledger, account="m-a", now=later)
+    assert (seen.balance_points, seen.held_points) == (20, 0)
+    assert await funded.balance("shop-1") == (0, 0)
+    assert await funded.balance("shop-2") == (30, 0)
+
+
 async def test_unknown_hold_is_refused(funded: LedgerFixture) -> None:
     """Resolving a seq that is no hold is refused with hold_not_found."""
     with pytest.raises(errors.HoldNotFound):
