@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from ledger import errors
-from ledger.canonical import canonical_bytes, entry_signing_bytes, sha256_hex
+from ledger.canonical import canonical_bytes, entry_signing_bytes, format_ts, parse_ts, sha256_hex
 from ledger.keys import Signer
 from ledger.merkle import CompactRange, NodeId, leaf_hash
 from ledger.types import (
@@ -52,10 +53,10 @@ class Transfer:
 
 @dataclass(frozen=True)
 class PlaceHold:
-    """Reserve points on the debit account until `expires_ts`."""
+    """Reserve points on the debit account for `ttl_seconds` after the entry's time."""
 
     posting: Posting
-    expires_ts: str
+    ttl_seconds: int
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,10 @@ class Batch:
             return operation.posting, None
         if isinstance(operation, PlaceHold):
             validate_posting(operation.posting)
-            meta = {**operation.posting.meta, META_EXPIRES_TS: operation.expires_ts}
+            # The clock of a hold starts at its entry's time, which never runs behind the
+            # chain: a hold is never born expired because the caller's clock lagged.
+            expires = parse_ts(self.ts) + timedelta(seconds=operation.ttl_seconds)
+            meta = {**operation.posting.meta, META_EXPIRES_TS: format_ts(expires)}
             p = operation.posting
             posting = Posting(HOLD, p.debit, p.credit, p.amount, p.ref, meta)
             validate_posting(posting, ledger_kinds_allowed=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import BigInteger, cast, func, or_, update
@@ -175,8 +175,7 @@ async def place_hold(
     now: datetime,
 ) -> Appended:
     """Reserve points: a pending transfer that commits, voids or expires after the TTL."""
-    expires_ts = format_ts(now + timedelta(seconds=ttl_seconds))
-    return await _one(session, keystore, ledger, PlaceHold(posting, expires_ts), now)
+    return await _one(session, keystore, ledger, PlaceHold(posting, ttl_seconds), now)
 
 
 async def resolve_hold(

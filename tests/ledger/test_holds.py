@@ -193,3 +193,19 @@ async def test_expiring_a_live_hold_is_refused(funded: LedgerFixture) -> None:
     with pytest.raises(errors.HoldNotExpired):
         await _resolve(funded, hold.entry.seq, "expire", "h1/expire")
     assert await funded.balance("m-a") == (50, 10)
+
+
+async def test_hold_clock_starts_at_its_entry_time(funded: LedgerFixture) -> None:
+    """A hold asked with a clock behind the chain still lasts its full TTL from its entry."""
+    ahead = funded.now + timedelta(seconds=100)
+    async with funded.db.sessions.begin() as session:
+        await service.append(
+            session,
+            keystore=funded.keystore,
+            ledger=funded.ledger,
+            posting=Posting("spend", "m-a", "shop-1", 1, "ahead"),
+            now=ahead,
+        )
+    hold = await _hold(funded, 5)
+    assert hold.entry.ts == "2026-03-01T08:01:40.000000Z"
+    assert hold.entry.meta["expires_ts"] == "2026-03-01T08:11:40.000000Z"
