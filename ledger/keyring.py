@@ -88,9 +88,7 @@ async def purpose_signer(
     )
 
 
-async def next_created_ts(
-    session: AsyncSession, *, scope: str, purpose: str, now: datetime
-) -> str:
+async def next_created_ts(session: AsyncSession, *, scope: str, purpose: str, now: datetime) -> str:
     """`now`, or just after the newest key of this scope and purpose if that is not later.
 
     Keys are ordered by creation: two rotations at one moment (a clock that stood still or

@@ -53,3 +53,15 @@ class WeakPassword(Refusal):
     code = "weak_password"
     message_en = "Choose a password of at least 8 characters."
     message_zh = "密码至少需要 8 个字符。"
+
+
+class MemberErased(Refusal):
+    code = "member_erased"
+    message_en = "This member's personal data was erased; the account can no longer be changed."
+    message_zh = "该成员的个人信息已被删除。账户不能再修改。"
+
+
+class AlreadyGranted(Refusal):
+    code = "already_granted"
+    message_en = "The member already holds this role."
+    message_zh = "该成员已拥有此角色。"

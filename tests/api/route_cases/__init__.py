@@ -1,0 +1,27 @@
+"""The role matrix's rows, one list per route module; see base.py for what a row says."""
+
+from __future__ import annotations
+
+from tests.api.route_cases import (
+    checkin,
+    ledgers,
+    manage,
+    pages,
+    public,
+    redemption,
+    redemption_pages,
+)
+from tests.api.route_cases.base import RouteCase
+
+ALL_CASES: list[RouteCase] = [
+    *public.HEALTH,
+    *public.FRAMEWORK,
+    *public.AUTH,
+    *public.ME,
+    *ledgers.CASES,
+    *manage.CASES,
+    *checkin.CASES,
+    *redemption.CASES,
+    *pages.CASES,
+    *redemption_pages.CASES,
+]
