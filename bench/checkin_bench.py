@@ -25,11 +25,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import multiprocessing
 import os
 import random
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -41,7 +39,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 from litestar import Litestar, post
 from sqlalchemy import text
 
@@ -57,6 +54,7 @@ from bench.common import (
     write_section,
 )
 from checkin import events
+from cli.serve import run_workers
 from config.database import make_engine, make_sessionmaker
 from config.settings import Settings
 from ledger.keys import KeyStore
@@ -202,41 +200,18 @@ def _start_server(url: str, key_dir: Path, port: int, log: Path) -> subprocess.P
         return subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)  # noqa: S603 (our own interpreter and arguments)
 
 
-def _serve_worker(sock: socket.socket) -> None:
-    config = uvicorn.Config(
+def _serve(port: int) -> None:
+    """The server under test: the service's own multi-worker runner (see cli/serve.py)."""
+    run_workers(
         "bench.checkin_bench:create_bench_app",
-        factory=True,
+        host="127.0.0.1",
+        port=port,
+        workers=SERVER_WORKERS,
         log_level="warning",
         access_log=False,
         # Clients idle while others log in; keep their connections (no close races).
         timeout_keep_alive=600,
     )
-    uvicorn.Server(config).run(sockets=[sock])
-
-
-def _serve(port: int) -> None:
-    """What `uvicorn --workers 2` does, with one difference: the listening socket is made
-    with protocol IPPROTO_TCP. uvicorn makes it with protocol 0, and asyncio then leaves
-    Nagle's algorithm on for accepted connections, which holds each small response back
-    about 40 ms for the client's delayed ACK (measured here: 45 ms per request with
-    `--workers 2`, 5 ms with one worker, for a two-line ASGI app)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    spawn = multiprocessing.get_context("spawn")
-    workers = [spawn.Process(target=_serve_worker, args=(sock,)) for _ in range(SERVER_WORKERS)]
-    for worker in workers:
-        worker.start()
-
-    def stop(*_: object) -> None:
-        for worker in workers:
-            worker.terminate()
-
-    signal.signal(signal.SIGTERM, stop)
-    for worker in workers:
-        worker.join()
 
 
 async def _wait_ready(base: str, server: subprocess.Popen[bytes]) -> None:

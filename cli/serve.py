@@ -1,17 +1,23 @@
-"""`jifen serve`: run the service with uvicorn, configured from the environment."""
+"""`jifen serve`: run the service with uvicorn worker processes on one listening socket."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import secrets
+import signal
+import socket
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
 from config.settings import Settings
 
 SECRET_FILE = "session.secret"  # noqa: S105 (a file name, not a secret)
+APP_FACTORY = "api.asgi:create_app_from_environ"
+LISTEN_BACKLOG = 2048
 
 
 def ensure_session_secret(settings: Settings) -> Settings:
@@ -31,20 +37,58 @@ def ensure_session_secret(settings: Settings) -> Settings:
     return replace(settings, session_secret=path.read_text().strip())
 
 
+def tcp_listener(host: str, port: int) -> socket.socket:
+    """A listening socket made with protocol IPPROTO_TCP.
+
+    uvicorn's own socket for several workers has protocol 0, and asyncio then leaves Nagle's
+    algorithm on for accepted connections: each small response waits about 40 ms for the
+    client's delayed ACK. With IPPROTO_TCP asyncio sets TCP_NODELAY on every connection.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((host, port))
+    listener.listen(LISTEN_BACKLOG)
+    listener.set_inheritable(True)
+    return listener
+
+
+def _worker(app: str, listener: socket.socket, options: dict[str, Any]) -> None:
+    config = uvicorn.Config(app, factory=True, proxy_headers=True, **options)
+    uvicorn.Server(config).run(sockets=[listener])
+
+
+def run_workers(app: str, *, host: str, port: int, workers: int, **options: Any) -> None:
+    """Serve the app factory `app` from `workers` processes until SIGTERM or Ctrl-C."""
+    listener = tcp_listener(host, port)
+    if workers <= 1:
+        _worker(app, listener, options)
+        return
+    spawn = multiprocessing.get_context("spawn")
+    processes = [
+        spawn.Process(target=_worker, args=(app, listener, options)) for _ in range(workers)
+    ]
+    for process in processes:
+        process.start()
+
+    def stop(*_: object) -> None:
+        for process in processes:
+            process.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        for process in processes:
+            process.join()
+    except KeyboardInterrupt:
+        stop()
+
+
 def serve(settings: Settings, *, host: str, port: int) -> int:
-    """Run until interrupted; workers are separate processes building the app themselves."""
+    """Run until interrupted; workers build the app from the environment, like a deployment."""
     settings = ensure_session_secret(settings)
-    # Worker processes read their settings from the environment, like any deployment.
     os.environ["JIFEN_SESSION_SECRET"] = settings.session_secret
     os.environ["JIFEN_DATABASE_URL"] = settings.database_url
     os.environ["JIFEN_KEY_DIR"] = str(settings.key_dir)
-    uvicorn.run(
-        "api.asgi:create_app_from_environ",
-        factory=True,
-        host=host,
-        port=port,
-        workers=settings.workers,
-        log_level="warning",
-        proxy_headers=True,
-    )
+    os.environ["JIFEN_PUBLIC_BASE_URL"] = settings.public_base_url
+    run_workers(APP_FACTORY, host=host, port=port, workers=settings.workers, log_level="warning")
     return 0
