@@ -7,15 +7,16 @@ Every demo login uses DEMO_PASSWORD.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from admin.demo_history import WEEKS_OF_HISTORY, DemoWorld, seed_history
 from ledger.keys import KeyStore
 from organisation import service as org
-from organisation.models import Community, Member, SubDistrict, Team
+from organisation.models import Community, Member, Shop, SubDistrict, Team
 from organisation.passwords import hash_password
 
 DEMO_DISTRICT = "锦江街道"
@@ -23,6 +24,8 @@ DEMO_PASSWORD = "jifen-demo"  # noqa: S105 (printed to the person running the de
 PUBLIC_LEDGER = "qingyun"
 PRIVATE_LEDGER = "cuizhu"
 RESIDENT_COUNT = 30
+# The organisation exists a little before the history that happens in it.
+HISTORY_LEAD = timedelta(weeks=WEEKS_OF_HISTORY, days=3)
 TEAMS = (
     ("patrol", "退役军人巡逻队", "Veterans' patrol"),
     ("arts", "文艺宣传队", "Arts and publicity"),
@@ -41,6 +44,8 @@ class DemoPeople:
     logins: dict[str, str] = field(default_factory=dict)  # user name -> what they are
     members: dict[str, Member] = field(default_factory=dict)
     teams: dict[str, Team] = field(default_factory=dict)
+    team_members: dict[str, list[Member]] = field(default_factory=dict)
+    shops: dict[str, Shop] = field(default_factory=dict)
     community: Community | None = None
 
 
@@ -149,6 +154,7 @@ async def seed_organisation(
         opening_hours="09:00-17:00",
         contact="社区服务中心",
     )
+    people.shops["market"] = market
     barber = await org.create_shop(
         session,
         community=qingyun,
@@ -157,6 +163,8 @@ async def seed_organisation(
         opening_hours="08:30-20:00",
         contact="王师傅",
     )
+
+    people.shops["barber"] = barber
 
     async def person(username: str, name: str, what: str, building: int | None) -> Member:
         return await _person(
@@ -208,16 +216,35 @@ async def seed_organisation(
         people.logins[captain.username or ""] = f"resident, captain of {name_en}"
         await _grant(session, captain, "captain", people.teams[key].id, now)
         await org.add_to_team(session, team=people.teams[key], member=captain, now=now)
+        people.team_members.setdefault(key, []).append(captain)
     for index in range(1, RESIDENT_COUNT + 1):
-        team_key = TEAMS[index % len(TEAMS)][0]
         member = people.members[f"resident{index:02d}"]
-        await org.add_to_team(session, team=people.teams[team_key], member=member, now=now)
+        keys = [TEAMS[index % len(TEAMS)][0]]
         if index % 3 == 0:  # some serve in a second team
-            second = TEAMS[(index + 1) % len(TEAMS)][0]
-            await org.add_to_team(session, team=people.teams[second], member=member, now=now)
+            keys.append(TEAMS[(index + 1) % len(TEAMS)][0])
+        for team_key in keys:
+            await org.add_to_team(session, team=people.teams[team_key], member=member, now=now)
+            if member not in people.team_members.setdefault(team_key, []):
+                people.team_members[team_key].append(member)
     return people
 
 
 async def seed_demo(session: AsyncSession, *, keystore: KeyStore, now: datetime) -> DemoPeople:
-    """Everything the demo shows; history is added as the flows that make it exist."""
-    return await seed_organisation(session, keystore=keystore, now=now)
+    """Everything the demo shows: the organisation, then weeks of history through the flows."""
+    people = await seed_organisation(session, keystore=keystore, now=now - HISTORY_LEAD)
+    assert people.community is not None
+    world = DemoWorld(
+        community=people.community,
+        teams=people.teams,
+        captains={
+            key: people.members[f"resident{number + 1:02d}"]
+            for number, (key, _, _) in enumerate(TEAMS)
+        },
+        members_of=people.team_members,
+        admin=people.members["admin"],
+        shops=people.shops,
+        clerks={"market": people.members["clerk-market"], "barber": people.members["clerk-barber"]},
+        residents=[people.members[f"resident{i:02d}"] for i in range(1, RESIDENT_COUNT + 1)],
+    )
+    await seed_history(session, world=world, keystore=keystore, now=now)
+    return people
