@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -87,7 +88,7 @@ def test_demo_public_ledger_verifies_independently(demo: tuple[str, Path]) -> No
     signed = httpx.get(f"{api}/checkpoint").json()
     size = signed["checkpoint"]["size"]
     assert size > 50, "the demo has a few weeks of history"
-    entries = []
+    entries: list[dict[str, Any]] = []
     while len(entries) < size:
         page = httpx.get(f"{api}/entries", params={"start": len(entries) + 1, "limit": 200})
         entries += page.json()
