@@ -32,17 +32,23 @@ class WeeklyPoints:
         return [f"{d:%m-%d}" for d in self.week_starts]
 
 
-def _monday(day: date) -> date:
+def monday_of(day: date) -> date:
+    """The Monday that starts `day`'s ISO week."""
     return day - timedelta(days=day.weekday())
 
 
 async def weekly_points(
-    session: AsyncSession, *, ledger: str, weeks: int, now: datetime
+    session: AsyncSession,
+    *,
+    ledger: str,
+    weeks: int,
+    now: datetime,
+    zone: ZoneInfo = COMMUNITY_ZONE,
 ) -> WeeklyPoints:
-    """The last `weeks` weeks up to and including the current one."""
-    this_monday = _monday(now.astimezone(COMMUNITY_ZONE).date())
+    """The last `weeks` weeks up to and including the current one, on `zone`'s calendar."""
+    this_monday = monday_of(now.astimezone(zone).date())
     starts = [this_monday - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
-    since = datetime.combine(starts[0], datetime.min.time(), COMMUNITY_ZONE)
+    since = datetime.combine(starts[0], datetime.min.time(), zone)
     statement = select(entries.c.kind, entries.c.amount, entries.c.ts, entries.c.credit).where(
         entries.c.ledger == ledger,
         entries.c.ts >= format_ts(since),
@@ -52,7 +58,7 @@ async def weekly_points(
     issued, redeemed = [0] * weeks, [0] * weeks
     volunteers: list[set[str]] = [set() for _ in starts]
     for kind, amount, ts, credit in await session.execute(statement):
-        week = index.get(_monday(parse_ts(ts).astimezone(COMMUNITY_ZONE).date()))
+        week = index.get(monday_of(parse_ts(ts).astimezone(zone).date()))
         if week is None:
             continue
         if kind in ISSUED_KINDS:
