@@ -32,6 +32,7 @@ checkins_table = scans.checkins_table
 
 
 POOL_CONNECTIONS = 20
+RACE_WINDOW_SECONDS = 0.05
 
 
 @pytest.fixture
@@ -58,6 +59,9 @@ async def _read_then_insert(session: AsyncSession, values: dict[str, Any]) -> Ch
     )
     if (await session.execute(statement)).scalar_one_or_none() is not None:
         return None
+    # Widen the window between the read and the write so that the race this variant has is
+    # met on every run, whatever the machine's load, not only on most runs.
+    await asyncio.sleep(RACE_WINDOW_SECONDS)
     inserted = insert(checkins_table).values(**values).returning(*checkins_table.c)
     return Checkin(**(await session.execute(inserted)).mappings().one())
 
@@ -71,6 +75,7 @@ async def _count_then_take(session: AsyncSession, event: Event, *, states: tuple
     others = (await session.execute(statement)).scalar_one() - 1  # this scan's own row
     if others >= event.capacity:
         raise CapacityReached(event_id=event.id or 0)
+    await asyncio.sleep(RACE_WINDOW_SECONDS)  # as in _read_then_insert
 
 
 async def _claim_unconditionally(
