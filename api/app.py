@@ -38,7 +38,15 @@ from api.ledger_jobs import issue_due_checkpoints
 from api.openapi_problems import ProblemDocsPlugin
 from api.problems import problem_details_config
 from api.routes import auth, checkin, health, ledgers, manage, me, redemption
-from api.web import admin_pages, captain_pages, clerk_pages, member_pages, reward_pages
+from api.web import (
+    admin_pages,
+    captain_pages,
+    checkin_pages,
+    clerk_pages,
+    game_pages,
+    member_pages,
+    reward_pages,
+)
 from api.web.render import page_refusal_handler
 from api.web.security import add_security_headers
 from config.database import make_engine, make_sessionmaker
@@ -65,6 +73,8 @@ ROUTES: list[ControllerRouterHandler] = [
 
 PAGES: list[ControllerRouterHandler] = [
     *member_pages.ROUTES,
+    *checkin_pages.ROUTES,
+    *game_pages.ROUTES,
     *captain_pages.ROUTES,
     *clerk_pages.ROUTES,
     *reward_pages.ROUTES,

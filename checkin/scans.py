@@ -256,14 +256,20 @@ async def check_in(
     community_id: int,
     ttl_seconds: int,
     now: datetime,
+    seen_at: datetime | None = None,
 ) -> ScanResult:
-    """A member scanned the venue's code: check them in (pending, or credited if auto)."""
+    """A member scanned the venue's code: check them in (pending, or credited if auto).
+
+    `seen_at`: when this member's browser opened the code before they logged in (the
+    check-in page remembers it in the signed session); the code's freshness is judged then,
+    the event's state now. None: the code is judged now.
+    """
     scanned = await verify_event_code(
         session,
         token=token,
         community_id=community_id,
         ttl_seconds=ttl_seconds,
-        now=now,
+        now=seen_at or now,
         member_id=member_id,
     )
     event = scanned.event
@@ -328,10 +334,16 @@ async def check_out(
     community_id: int,
     ttl_seconds: int,
     now: datetime,
+    seen_at: datetime | None = None,
 ) -> ScanResult:
-    """A member scanned the venue's code to check out of a check-out (patrol) event."""
+    """A member scanned the venue's code to check out of a check-out (patrol) event
+    (`seen_at` as for `check_in`)."""
     scanned = await verify_event_code(
-        session, token=token, community_id=community_id, ttl_seconds=ttl_seconds, now=now
+        session,
+        token=token,
+        community_id=community_id,
+        ttl_seconds=ttl_seconds,
+        now=seen_at or now,
     )
     event = scanned.event
     check_event_accepts(event, at=now)

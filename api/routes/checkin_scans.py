@@ -3,8 +3,10 @@
 Access: a logged-in member scans the venue code (`POST /api/v1/checkins`, `/checkouts`);
 captains of the event's team and admins scan personal codes and upload offline scans (404
 for other events); a member asks for their own personal code, and a captain of one of the
-member's teams or an admin prints one for a neighbour without a phone. `GET /c/{token}` is
-public: it verifies the code and describes the event, and changes nothing.
+member's teams or an admin prints one for a neighbour without a phone.
+`GET /api/v1/checkin-codes/{token}` is public: it verifies the code and describes the event,
+and changes nothing. (`GET /c/{token}`, the URL in the venue's QR code, is the check-in
+page: api/web/checkin_pages.py.)
 
 Scans open their own transactions (`checkin.recording.run_recorded`) instead of the `db`
 dependency: a refused scan is rolled back and its refusal filed in a second transaction.
@@ -41,6 +43,7 @@ from organisation.models import Member
 TAGS = ["checkins"]
 CHECKINS_PATH = "/api/v1/checkins"
 CHECKOUTS_PATH = "/api/v1/checkouts"
+CODES_PATH = "/api/v1/checkin-codes"
 
 
 def _answer(result: scans.ScanResult) -> Response[CheckinOut]:
@@ -93,10 +96,10 @@ async def check_out(
     return _answer(result)
 
 
-@get("/c/{token:str}", opt=access(Access.PUBLIC), tags=TAGS)
+@get(CODES_PATH + "/{token:str}", opt=access(Access.PUBLIC), tags=TAGS)
 async def open_code(token: FromPath[str], db: Db, caller: Caller, context: Context) -> PreviewOut:
-    """What a phone sees on opening a venue code's URL (the page itself comes later):
-    the event, and where to post the code to check in or out."""
+    """What a venue code says, for clients other than the pages: the event, and where to
+    post the code to check in or out."""
     scanned = await scans.verify_event_code(
         db,
         token=token,

@@ -1,37 +1,37 @@
-"""The volunteer's own pages: log in and out, language, home and history."""
+"""The volunteer's own pages: log in and out, language, home and history.
+
+Home shows the balance (available and held), the level and the way to the next one, badges
+with the dates they were earned, the current and longest weekly streak (`checkin.game`) and
+the latest entries; history shows every entry with its explanation (`entry_views`). Logging
+in keeps a venue code the browser opened just before (`SEEN_CODE`), so the check-in page it
+returns to can still accept it (see checkin_pages).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, get, post
 from litestar.params import FromPath, QueryParameter, URLEncodedBody
 from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.access import SESSION_KEY, Access, access, principal_of
-from api.deps import Context, Db, Me, Now
+from api.deps import Db, Me, Now
+from api.web.entry_views import HistoryRow, history_rows
 from api.web.i18n import LANG_COOKIE, LANGUAGES, choose_language
+from api.web.redemption_views import community_zone
 from api.web.render import PAGE_KEY, page
+from checkin import game
 from ledger import service as ledger_service
-from ledger.types import Entry
 from organisation import auth
 from organisation.errors import BadCredentials
 from organisation.models import Community, Member
 
 PAGE_SIZE = 30
 HOME_ENTRIES = 5
-KIND_TITLES: dict[str, tuple[str, str]] = {
-    "checkin.credit": ("志愿服务", "Volunteering"),
-    "reversal": ("冲正", "Reversal"),
-    "hold": ("兑换冻结", "Held for a reward"),
-    "hold.commit": ("兑换", "Redeemed"),
-    "hold.void": ("取消兑换", "Redemption cancelled"),
-    "hold.expire": ("兑换过期", "Redemption lapsed"),
-    "refund": ("退还", "Refund"),
-    "expiry": ("积分过期", "Points expired"),
-}
+SEEN_CODE = "seen_code"  # session key: a venue code opened before logging in
 
 
 class LoginForm(msgspec.Struct):
@@ -40,46 +40,11 @@ class LoginForm(msgspec.Struct):
     next: str = "/"
 
 
-@dataclass(frozen=True)
-class HistoryRow:
-    """One ledger entry as a member reads it."""
-
-    seq: int
-    points: int
-    title: str
-    explanation: str
-    ts: str
-    day: str
-
-
 def safe_next(target: str) -> str:
     """Only local paths, so the login form cannot send people to another site."""
     if target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return "/"
-
-
-def history_rows(entries: list[Entry], account: str, language: str) -> list[HistoryRow]:
-    """Entries signed from the member's side: credits positive, debits negative."""
-    rows = []
-    for entry in entries:
-        if entry.kind == "hold" or entry.kind in ("hold.void", "hold.expire"):
-            points = 0  # a hold moves no points; it is shown for completeness
-        else:
-            points = entry.amount if entry.credit == account else -entry.amount
-        titles = KIND_TITLES.get(entry.kind, (entry.kind, entry.kind))
-        explanation = entry.meta.get(f"explain_{language}", "")
-        rows.append(
-            HistoryRow(
-                seq=entry.seq,
-                points=points,
-                title=titles[0] if language == "zh" else titles[1],
-                explanation=str(explanation),
-                ts=entry.ts,
-                day=entry.ts[:10],
-            )
-        )
-    return rows
 
 
 @get("/login", opt=access(Access.PUBLIC, **{PAGE_KEY: True}), include_in_schema=False)
@@ -109,7 +74,8 @@ async def login_submit(
             error_code=refusal.code,
         )
     opened = await auth.open_session(db, member=member, now=now)
-    request.set_session({SESSION_KEY: opened.id})
+    carried = {k: v for k, v in request.session.items() if k == SEEN_CODE}
+    request.set_session({**carried, SESSION_KEY: opened.id})
     return Redirect(safe_next(data.next), status_code=303)
 
 
@@ -135,7 +101,7 @@ async def switch_language(
     return response
 
 
-async def _member(db: Db, principal: Me) -> tuple[Member, Community]:
+async def _member(db: AsyncSession, principal: Me) -> tuple[Member, Community]:
     member = await db.get(Member, principal.member_id)
     assert member is not None
     community = await db.get(Community, member.community_id)
@@ -143,24 +109,48 @@ async def _member(db: Db, principal: Me) -> tuple[Member, Community]:
     return member, community
 
 
+async def _rows(
+    db: AsyncSession,
+    request: Request[Any, Any, Any],
+    community: Community,
+    account: str,
+    *,
+    before: int | None,
+    limit: int,
+) -> list[HistoryRow]:
+    entries = await ledger_service.account_entries(
+        db, ledger=community.ledger_id, account=account, before_seq=before, limit=limit
+    )
+    tz = await community_zone(db, community.id or 0)
+    return await history_rows(
+        db, entries, account=account, language=choose_language(request), tz=tz
+    )
+
+
 @get("/", opt=access(Access.MEMBER, **{PAGE_KEY: True}), include_in_schema=False)
-async def home(
-    request: Request[Any, Any, Any], db: Db, principal: Me, context: Context
-) -> Template:
+async def home(request: Request[Any, Any, Any], db: Db, principal: Me, now: Now) -> Template:
     """Balance, level, badges, streak and the latest entries."""
     member, community = await _member(db, principal)
     balance = await ledger_service.balance(
-        db, ledger=community.ledger_id, account=member.account, now=context.clock()
+        db, ledger=community.ledger_id, account=member.account, now=now
     )
-    entries = await ledger_service.account_entries(
-        db, ledger=community.ledger_id, account=member.account, before_seq=None, limit=HOME_ENTRIES
+    standing = await game.member_game(
+        db, member_id=principal.member_id, community_id=member.community_id, now=now
     )
-    language = choose_language(request)
+    level = standing.level
+    span = (
+        None if level.next_level is None else level.next_level.min_points - level.level.min_points
+    )
+    done = level.earned_points - level.level.min_points
     return await page(
         request,
         "home.html",
         balance=balance,
-        entries=history_rows(entries, member.account, language),
+        game=standing,
+        progress_percent=100 if not span else min(100, max(0, done * 100 // span)),
+        entries=await _rows(
+            db, request, community, member.account, before=None, limit=HOME_ENTRIES
+        ),
         member=member,
     )
 
@@ -174,15 +164,12 @@ async def history(
 ) -> Template:
     """Every entry of mine, newest first, with its explanation."""
     member, community = await _member(db, principal)
-    entries = await ledger_service.account_entries(
-        db, ledger=community.ledger_id, account=member.account, before_seq=before, limit=PAGE_SIZE
-    )
-    language = choose_language(request)
+    rows = await _rows(db, request, community, member.account, before=before, limit=PAGE_SIZE)
     return await page(
         request,
         "history.html",
-        entries=history_rows(entries, member.account, language),
-        next_before=entries[-1].seq if len(entries) == PAGE_SIZE else None,
+        entries=rows,
+        next_before=rows[-1].seq if len(rows) == PAGE_SIZE else None,
     )
 
 

@@ -69,14 +69,14 @@ async def test_refusals_are_listed_for_captains_and_admins(scene: Scene) -> None
 
 
 async def test_the_code_url_previews_the_event_to_anyone(scene: Scene) -> None:
-    """Opening /c/{token} without logging in shows the event and where to post the code;
-    a stale code answers its refusal."""
+    """Reading a code at /api/v1/checkin-codes/{token} without logging in shows the event
+    and where to post the code; a stale code answers its refusal."""
     event = await scene.event()
     token = await scene.code(event)
     async with scene.world.client() as anonymous:
-        preview = await anonymous.get(f"/c/{token}")
+        preview = await anonymous.get(f"/api/v1/checkin-codes/{token}")
         scene.clock.advance(minutes=2)
-        stale = await anonymous.get(f"/c/{token}")
+        stale = await anonymous.get(f"/api/v1/checkin-codes/{token}")
     assert preview.status_code == 200
     assert preview.json()["logged_in"] is False
     assert preview.json()["event"]["title"] == "坝坝席迎新年"

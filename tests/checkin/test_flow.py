@@ -46,7 +46,7 @@ async def test_qr_to_verified_credit(scene: Scene) -> None:
 
     scene.clock.advance(seconds=20)
     async with world.client("resident") as volunteer:
-        preview = await volunteer.get(path)
+        preview = await volunteer.get(f"/api/v1/checkin-codes/{token}")
         assert preview.status_code == 200, preview.text
         assert preview.json()["event"]["id"] == event_id
         assert preview.json()["logged_in"] is True

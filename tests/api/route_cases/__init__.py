@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from tests.api.route_cases import (
+    admin_pages,
     checkin,
+    checkin_pages,
     ledgers,
     manage,
     pages,
@@ -21,7 +23,9 @@ ALL_CASES: list[RouteCase] = [
     *ledgers.CASES,
     *manage.CASES,
     *checkin.CASES,
+    *checkin_pages.CASES,
     *redemption.CASES,
     *pages.CASES,
     *redemption_pages.CASES,
+    *admin_pages.CASES,
 ]

@@ -111,7 +111,7 @@ async def _check_out(scene: Scene, role: str | None) -> Call:
 
 
 async def _open_code(scene: Scene, _role: str | None) -> Call:
-    return Call(f"/c/{await _ck(scene).code(await _event(scene))}")
+    return Call(f"/api/v1/checkin-codes/{await _ck(scene).code(await _event(scene))}")
 
 
 async def _personal_scan(scene: Scene, _role: str | None) -> Call:
@@ -206,7 +206,13 @@ CASES: list[RouteCase] = [
     # Scans
     _row("POST", "/api/v1/checkins", _check_in, ok=201, scope=SEERS, expect=WRONG_COMMUNITY),
     _row("POST", "/api/v1/checkouts", _check_out, ok=201, scope=SEERS, expect=WRONG_COMMUNITY),
-    _row("GET", "/c/{token:str}", _open_code, rule=Access.PUBLIC, scope=EVERYONE),
+    _row(
+        "GET",
+        "/api/v1/checkin-codes/{token:str}",
+        _open_code,
+        rule=Access.PUBLIC,
+        scope=EVERYONE,
+    ),
     _row("POST", EVENT + "/personal-scans", _personal_scan, ok=201, scope=MANAGERS),
     # An upload answers per scan: for an event outside the caller's scope every scan is
     # refused not_found inside a 200 answer, exactly as for an event that does not exist.
