@@ -14,7 +14,6 @@ import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import asyncpg
 import pytest
@@ -121,8 +120,3 @@ def ledger_id() -> str:
 def now() -> datetime:
     """A fixed moment; tests pass time in explicitly and never sleep."""
     return FIXED_NOW
-
-
-def vectors_dir() -> Path:
-    """The shared known-answer vectors, outside the project."""
-    return Path(__file__).resolve().parents[1].parent / "shared" / "vectors"

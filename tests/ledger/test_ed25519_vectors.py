@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ledger.signature import verify_signature
+from tests.vectors import vectors_dir
 
-VECTORS = Path(__file__).resolve().parents[2] / ".." / "shared" / "vectors"
+VECTORS = vectors_dir()
 WYCHEPROOF = VECTORS / "ed25519" / "wycheproof_ed25519_test.json"
 
 VerifyCase = tuple[bytes, dict[str, Any]]

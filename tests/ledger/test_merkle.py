@@ -20,8 +20,9 @@ from hypothesis import strategies as st
 
 from ledger import merkle
 from ledger.merkle import CompactRange, NodeId
+from tests.vectors import vectors_dir
 
-VECTORS = Path(__file__).resolve().parents[2] / ".." / "shared" / "vectors"
+VECTORS = vectors_dir()
 MERKLE = VECTORS / "merkle"
 
 
