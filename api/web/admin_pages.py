@@ -4,8 +4,9 @@ a district admin runs every community of the sub-district).
 `/admin` picks the community; everything else lives under `/admin/c/{community_id}`:
 
 - the dashboard (headline numbers and charts) ............................ admin_dashboard
-- the community, its grids and buildings ................................. admin_places
-- teams and captains, shops and clerks, revoking roles ................... admin_teams
+- the community (and its redemption policy), its grids and buildings ..... admin_places
+- teams, their members and captains, shops and clerks, revoking roles .... admin_teams
+- a shop's redemption settings (supermarket, free amounts) ............... admin_shop_settings
 - members: search, create (one-time set-up code), correct, roles, erase .. admin_members
 - the reward catalogue ................................................... admin_rewards
 - rule sets: check, upload, simulate, activate ........................... admin_rules
@@ -27,6 +28,7 @@ from api.web import (
     admin_places,
     admin_rewards,
     admin_rules,
+    admin_shop_settings,
     admin_teams,
 )
 
@@ -34,6 +36,7 @@ ROUTES: list[ControllerRouterHandler] = [
     *admin_dashboard.ROUTES,
     *admin_places.ROUTES,
     *admin_teams.ROUTES,
+    *admin_shop_settings.ROUTES,
     *admin_members.ROUTES,
     *admin_rewards.ROUTES,
     *admin_rules.ROUTES,

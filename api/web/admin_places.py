@@ -1,4 +1,10 @@
-"""The community itself (name, whether its ledger is public) and its grids and buildings."""
+"""The community itself (name, whether its ledger is public, its redemption policy) and its
+grids and buildings.
+
+The redemption policy (time zone, refund window, points expiry) is replaced as a whole with
+the redemption layer's `policy.set_community_policy`, checked with the JSON API's own request
+struct, as `PUT .../redemption-settings` does.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from sqlmodel import col, func, select
 from api.access import Access, access
 from api.deps import Db, Me
 from api.routes.manage_places import BuildingIn, BuildingPatch, CommunityPatch, GridIn
+from api.routes.redemption_schemas import CommunitySettingsIn
 from api.web.admin_common import (
     BASE,
     PAGE,
@@ -22,14 +29,20 @@ from api.web.admin_common import (
     admin_scope,
     attempt,
     form_of,
+    invalid,
     parse,
     staff_scope,
 )
 from ledger.errors import Refusal
 from organisation import service as org
 from organisation.models import Building, Grid, Member, SubDistrict
+from redemption import policy
+from redemption.periods import PERIOD_UNITS
 
 MAX_PLACES = 500
+# Every field of the redemption policy form: left empty, the request struct's defaults would
+# replace what is stored unasked.
+POLICY_FIELDS = ("timezone", "refund_window_days", "expiry_period", "expiry_after_periods")
 
 
 async def _community_page(
@@ -48,6 +61,8 @@ async def _community_page(
         "admin_community.html",
         section="community",
         district=district,
+        redemption=await policy.community_policy(db, scope.id),
+        period_units=PERIOD_UNITS,
         refusal=refusal,
         values=values,
         done=done,
@@ -58,7 +73,8 @@ async def _community_page(
 async def community_page(
     request: Request[Any, Any, Any], community_id: PathId, db: Db, principal: Me, done: Done = None
 ) -> Template:
-    """The community's name, ledger id and whether its ledger is public."""
+    """The community's name, ledger id, whether its ledger is public, and its redemption
+    policy."""
     scope = await staff_scope(db, principal, community_id)
     return await _community_page(request, db, scope, done=done)
 
@@ -78,6 +94,39 @@ async def update_community(
         if data.ledger_public is not None:
             scope.community.ledger_public = data.ledger_public
         await db.flush()
+
+    refused = await attempt(db, save)
+    if isinstance(refused, Refusal):
+        return await _community_page(request, db, scope, refusal=refused, values=fields)
+    return Redirect(f"{scope.base}/community?done=saved", status_code=303)
+
+
+@post(
+    BASE + "/community/redemption-settings",
+    opt=access(Access.ADMIN, **PAGE),
+    include_in_schema=False,
+)
+async def update_redemption_policy(
+    request: Request[Any, Any, Any], community_id: PathId, db: Db, principal: Me
+) -> Template | Redirect:
+    """Replace the community's redemption policy: time zone, refund window, points expiry."""
+    scope = await admin_scope(db, principal, community_id)
+    fields = await form_of(request)
+
+    async def save() -> None:
+        for name in POLICY_FIELDS:
+            if not fields.get(name):
+                raise invalid(name, "required")
+        data = parse(CommunitySettingsIn, {**fields, "expiry_enabled": "expiry_enabled" in fields})
+        await policy.set_community_policy(
+            db,
+            community_id=scope.id,
+            timezone=data.timezone,
+            refund_window_days=data.refund_window_days,
+            expiry_enabled=data.expiry_enabled,
+            expiry_period=data.expiry_period,
+            expiry_after_periods=data.expiry_after_periods,
+        )
 
     refused = await attempt(db, save)
     if isinstance(refused, Refusal):
@@ -225,6 +274,7 @@ async def update_building(
 ROUTES = [
     community_page,
     update_community,
+    update_redemption_policy,
     places_page,
     create_grid,
     rename_grid,

@@ -1,8 +1,12 @@
-"""Volunteer teams and their captains, partner shops and their clerks, and revoking roles.
+"""Volunteer teams with their members and captains, partner shops and their clerks, and
+revoking roles.
 
 Captains and clerks are role grants (`organisation.service.grant_role`); a grant names the
 member by `#id`, user name or phone number, and must be someone of the same community.
-Revoking keeps the grant for the record, as the API does.
+Revoking keeps the grant for the record, as the API does. Joining and leaving a team are the
+API's `add_to_team` and `remove_from_team`, naming the member the same way. A shop's
+redemption settings are set in admin_shop_settings, which shows its outcome on the shops page
+here (`shops_result`).
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ from organisation.models import Member, RoleGrant, Shop, Team, TeamMembership
 from redemption.models import ShopRedemptionSettings
 
 MAX_ROWS = 500
+# A team page lists this many of a team's members (in id order); its size counts them all.
+MEMBERS_SHOWN = 100
 BACK = {"captain": "teams", "clerk": "shops"}
 
 
@@ -60,6 +66,22 @@ async def _holders(
         if key is not None:
             found[key].append((grant, member))
     return found
+
+
+async def _team_members(db: AsyncSession, team_ids: Sequence[int]) -> dict[int, list[Member]]:
+    """The first MEMBERS_SHOWN members of each team, in member id order, as the API lists
+    them (one query per team: a community has a handful of teams)."""
+    shown = {
+        team_id: [
+            row.member_id
+            for row in await org.team_members(db, team_id=team_id, after=None, limit=MEMBERS_SHOWN)
+        ]
+        for team_id in team_ids
+    }
+    wanted = sorted({i for ids in shown.values() for i in ids})
+    statement = select(Member).where(col(Member.id).in_(wanted))
+    members = {m.id: m for m in (await db.execute(statement)).scalars()}
+    return {team_id: [members[i] for i in ids] for team_id, ids in shown.items()}
 
 
 async def _teams_page(
@@ -90,6 +112,8 @@ async def _teams_page(
         teams=teams,
         sizes=sizes,
         captains=await _holders(db, "captain", ids),
+        members=await _team_members(db, ids),
+        members_shown=MEMBERS_SHOWN,
         refusal=refusal,
         values=values,
         done=done,
@@ -100,7 +124,7 @@ async def _teams_page(
 async def teams_page(
     request: Request[Any, Any, Any], community_id: PathId, db: Db, principal: Me, done: Done = None
 ) -> Template:
-    """The community's volunteer teams with their captains and sizes."""
+    """The community's volunteer teams with their captains, members and sizes."""
     scope = await staff_scope(db, principal, community_id)
     return await _teams_page(request, db, scope, done=done)
 
@@ -155,9 +179,10 @@ async def rename_team(
     return await _teams_result(request, db, scope, await attempt(db, rename), fields, "saved")
 
 
-async def _grant(
-    db: AsyncSession, scope: Scope, identifier: str, role: str, scope_id: int, now: Any
-) -> RoleGrant:
+async def _named_member(db: AsyncSession, scope: Scope, identifier: str | None) -> Member:
+    """The member of the community a form names by `#id`, user name or phone number."""
+    if not identifier:
+        raise invalid("member", "required")
     member = await member_by_identifier(db, scope.id, identifier)
     if member is None:
         raise NotFound(
@@ -166,6 +191,13 @@ async def _grant(
             object="member",
             id=0,
         )
+    return member
+
+
+async def _grant(
+    db: AsyncSession, scope: Scope, identifier: str | None, role: str, scope_id: int, now: Any
+) -> RoleGrant:
+    member = await _named_member(db, scope, identifier)
     return await org.grant_role(
         db,
         member=member,
@@ -195,12 +227,58 @@ async def grant_captain(
     fields = await form_of(request)
 
     async def grant() -> RoleGrant:
-        if not fields.get("member"):
-            raise invalid("member", "required")
-        return await _grant(db, scope, fields["member"], "captain", team.id or 0, now)
+        return await _grant(db, scope, fields.get("member"), "captain", team.id or 0, now)
 
     outcome = await attempt(db, grant)
     return await _teams_result(request, db, scope, outcome, fields, "granted")
+
+
+@post(
+    BASE + "/teams/{team_id:int}/members",
+    opt=access(Access.ADMIN, **PAGE),
+    include_in_schema=False,
+)
+async def add_team_member(
+    request: Request[Any, Any, Any],
+    community_id: PathId,
+    team_id: PathId,
+    db: Db,
+    principal: Me,
+    now: Now,
+) -> Template | Redirect:
+    """Add a member of the community to this team (adding twice changes nothing)."""
+    scope = await admin_scope(db, principal, community_id)
+    team = await org.get_in_community(db, Team, team_id, scope.id)
+    fields = await form_of(request)
+
+    async def add() -> None:
+        member = await _named_member(db, scope, fields.get("member"))
+        org.require_not_erased(member)
+        await org.add_to_team(db, team=team, member=member, now=now)
+
+    outcome = await attempt(db, add)
+    return await _teams_result(request, db, scope, outcome, fields, "added")
+
+
+@post(
+    BASE + "/teams/{team_id:int}/members/{member_id:int}/remove",
+    opt=access(Access.ADMIN, **PAGE),
+    include_in_schema=False,
+)
+async def remove_team_member(
+    request: Request[Any, Any, Any],
+    community_id: PathId,
+    team_id: PathId,
+    member_id: PathId,
+    db: Db,
+    principal: Me,
+) -> Template | Redirect:
+    """Take a member out of this team; someone not in it is not_found."""
+    scope = await admin_scope(db, principal, community_id)
+    team = await org.get_in_community(db, Team, team_id, scope.id)
+    member = await org.get_in_community(db, Member, member_id, scope.id)
+    outcome = await attempt(db, lambda: org.remove_from_team(db, team=team, member=member))
+    return await _teams_result(request, db, scope, outcome, {}, "removed")
 
 
 async def _shops_page(
@@ -240,12 +318,12 @@ async def _shops_page(
 async def shops_page(
     request: Request[Any, Any, Any], community_id: PathId, db: Db, principal: Me, done: Done = None
 ) -> Template:
-    """The community's partner shops with their clerks."""
+    """The community's partner shops with their clerks and redemption settings."""
     scope = await staff_scope(db, principal, community_id)
     return await _shops_page(request, db, scope, done=done)
 
 
-async def _shops_result(
+async def shops_result(
     request: Request[Any, Any, Any],
     db: AsyncSession,
     scope: Scope,
@@ -253,6 +331,7 @@ async def _shops_result(
     fields: dict[str, str],
     done: str,
 ) -> Template | Redirect:
+    """The shops page again with a form's refusal, or back to it saying what was done."""
     if isinstance(outcome, Refusal):
         return await _shops_page(request, db, scope, refusal=outcome, values=fields)
     return Redirect(f"{scope.base}/shops?done={done}", status_code=303)
@@ -277,7 +356,7 @@ async def create_shop(
             contact=data.contact,
         )
 
-    return await _shops_result(request, db, scope, await attempt(db, create), fields, "created")
+    return await shops_result(request, db, scope, await attempt(db, create), fields, "created")
 
 
 @post(BASE + "/shops/{shop_id:int}", opt=access(Access.ADMIN, **PAGE), include_in_schema=False)
@@ -298,7 +377,7 @@ async def update_shop(
         await db.flush()
 
     outcome = await attempt(db, save)
-    return await _shops_result(request, db, scope, outcome, fields, "saved")
+    return await shops_result(request, db, scope, outcome, fields, "saved")
 
 
 @post(
@@ -320,12 +399,10 @@ async def grant_clerk(
     fields = await form_of(request)
 
     async def grant() -> RoleGrant:
-        if not fields.get("member"):
-            raise invalid("member", "required")
-        return await _grant(db, scope, fields["member"], "clerk", shop.id or 0, now)
+        return await _grant(db, scope, fields.get("member"), "clerk", shop.id or 0, now)
 
     outcome = await attempt(db, grant)
-    return await _shops_result(request, db, scope, outcome, fields, "granted")
+    return await shops_result(request, db, scope, outcome, fields, "granted")
 
 
 @post(
@@ -354,6 +431,8 @@ ROUTES = [
     create_team,
     rename_team,
     grant_captain,
+    add_team_member,
+    remove_team_member,
     shops_page,
     create_shop,
     update_shop,

@@ -53,6 +53,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "ad_done_reversed": ("已冲正。", "Reversed."),
     "ad_done_rotated": ("已更换密钥。", "Key rotated."),
     "ad_done_withdrawn": ("已下架。", "Withdrawn."),
+    "ad_done_added": ("已加入服务队。", "Added to the team."),
+    "ad_done_removed": ("已移出服务队。", "Taken out of the team."),
     "ad_detail_file": ("文件", "File"),
     "ad_detail_line": ("行", "Line"),
     "ad_detail_key": ("键", "Key"),
@@ -110,6 +112,13 @@ WORDS: dict[str, tuple[str, str]] = {
         "Open (untick to deactivate; history stays)",
     ),
     "ad_f_shop_id": ("商户", "Shop"),
+    "ad_f_is_supermarket": ("本社区的积分超市", "The community's points supermarket"),
+    "ad_f_free_amount_max_points": ("自由金额上限（积分）", "Largest free amount (points)"),
+    "ad_f_timezone": ("时区", "Time zone"),
+    "ad_f_refund_window_days": ("可申请退款天数", "Refund window (days)"),
+    "ad_f_expiry_enabled": ("积分过期", "Points expire"),
+    "ad_f_expiry_period": ("过期周期", "Expiry period"),
+    "ad_f_expiry_after_periods": ("保留周期数", "Periods kept"),
     "ad_f_price_points": ("所需积分", "Price (points)"),
     "ad_f_stock": ("库存", "Stock"),
     "ad_f_limit_per_day": ("每人每天限兑", "Per person a day"),
@@ -163,8 +172,44 @@ WORDS: dict[str, tuple[str, str]] = {
     "ad_no_grids": ("还没有网格。", "No grids yet."),
     "ad_new_grid": ("新建网格", "New grid"),
     "ad_new_building": ("新建楼栋", "New building"),
+    "ad_redemption_policy": ("兑换设置", "Redemption policy"),
+    "ad_timezone_hint": (
+        "IANA 时区名，例如 Asia/Shanghai；决定每天、每月、每年从何时开始。",
+        "An IANA zone name such as Asia/Shanghai; it decides when a day, month and year begin.",
+    ),
+    "ad_refund_window_hint": (
+        "兑换后多少天内可以申请退款（0 到 366）。",
+        "How many days after a redemption a refund may be asked for (0 to 366).",
+    ),
+    "ad_expiry_hint": (
+        "开启后，某年（月）获得的积分在其后第 N 年（月）结束时过期，N 为保留周期数（0 到 120；"
+        "0 表示当年或当月结束即过期）。修改周期或时区后，下次过期处理会重新核对每位居民。",
+        "When on, points earned in a year (month) expire at the end of the Nth year (month) "
+        "after it, N being the periods kept (0 to 120; 0: at the end of the same one). After "
+        "a change of period or time zone the next expiry run reconsiders every member.",
+    ),
+    "ad_expiry_off": ("不过期", "Never"),
+    "ad_expiry_year": (
+        "获得当年之后再保留 {n} 年，到期年末过期",
+        "Kept {n} more year(s) after the year earned in, expiring at the last one's end",
+    ),
+    "ad_expiry_month": (
+        "获得当月之后再保留 {n} 个月，到期月末过期",
+        "Kept {n} more month(s) after the month earned in, expiring at the last one's end",
+    ),
+    "ad_period_year": ("按年", "By year"),
+    "ad_period_month": ("按月", "By month"),
+    "ad_expired_through": ("已处理过期至", "Expired through"),
     # Teams and shops.
     "ad_team_size": ("{n} 名队员", "{n} members"),
+    "ad_team_members": ("队员", "Members"),
+    "ad_no_team_members": ("还没有队员。", "No members yet."),
+    "ad_members_shown": (
+        "只列出前 {n} 名（按编号）。",
+        "Only the first {n} are listed (by id).",
+    ),
+    "ad_add_to_team": ("加入服务队", "Add to the team"),
+    "ad_remove_from_team": ("移出", "Remove"),
     "ad_captains": ("队长", "Captains"),
     "ad_no_captains": ("还没有队长。", "No captains yet."),
     "ad_grant_captain": ("设为队长", "Make captain"),
@@ -177,6 +222,14 @@ WORDS: dict[str, tuple[str, str]] = {
     "ad_no_shops": ("还没有商户。", "No shops yet."),
     "ad_new_shop": ("新建商户", "New shop"),
     "ad_supermarket": ("积分超市", "Points supermarket"),
+    "ad_free_amount_max": ("自由金额上限", "Largest free amount"),
+    "ad_free_amount_none": ("不接受自由金额", "No free amounts"),
+    "ad_free_amount_value": ("每次最多 {n} 分", "Up to {n} points at a time"),
+    "ad_free_amount_hint": (
+        "居民一次在本店自由支付的最多积分；0 表示不接受自由金额。",
+        "The most points a member may spend here in one free-amount redemption; 0: none.",
+    ),
+    "ad_redemption_settings": ("兑换设置", "Redemption settings"),
     # Members.
     "ad_found": ("共 {n} 人", "{n} in all"),
     "ad_search": ("搜索", "Search"),

@@ -69,6 +69,23 @@ async def _grant(scene: Scene, suffix: str) -> Call:
     return Call(a(scene) + suffix, form={"member": member.username or ""})
 
 
+async def _leave(scene: Scene, _role: str | None) -> Call:
+    """Taking a fresh member of team A's team out of it."""
+    member, _ = await scene.add_member()
+    await scene.add_to_team(scene.world.team, member)
+    return Call(f"{a(scene)}/teams/{scene.world.team.id}/members/{member.id}/remove", form={})
+
+
+# The JSON API's rows set the same, so the two matrices leave the same settings behind.
+POLICY_FORM = {
+    "timezone": "Asia/Shanghai",
+    "refund_window_days": "7",
+    "expiry_period": "year",
+    "expiry_after_periods": "1",
+}
+SHOP_SETTINGS_FORM = {"free_amount_max_points": "50"}
+
+
 async def _reward(scene: Scene, suffix: str = "", form: dict[str, str] | None = None) -> Call:
     """A call on a fresh reward of community A's shop."""
     async with scene.db.sessions.begin() as session:
@@ -137,6 +154,10 @@ CASES: list[RouteCase] = [
     _read(""),
     _read("/community"),
     _write("/community", _form("/community", name="社区甲")),
+    _write(
+        "/community/redemption-settings",
+        _form("/community/redemption-settings", **POLICY_FORM),
+    ),
     _read("/places"),
     _write("/grids", _form("/grids", name="四网格")),
     _write(
@@ -161,6 +182,11 @@ CASES: list[RouteCase] = [
         "/teams/{team_id:int}/captains",
         lambda s, _r: _grant(s, f"/teams/{s.world.team.id}/captains"),
     ),
+    _write(
+        "/teams/{team_id:int}/members",
+        lambda s, _r: _grant(s, f"/teams/{s.world.team.id}/members"),
+    ),
+    _write("/teams/{team_id:int}/members/{member_id:int}/remove", _leave),
     _read("/shops"),
     _write("/shops", _form("/shops", name="便利店")),
     _write(
@@ -172,6 +198,12 @@ CASES: list[RouteCase] = [
     _write(
         "/shops/{shop_id:int}/clerks",
         lambda s, _r: _grant(s, f"/shops/{s.world.shop.id}/clerks"),
+    ),
+    _write(
+        "/shops/{shop_id:int}/redemption-settings",
+        lambda s, _r: Call(
+            f"{a(s)}/shops/{s.world.shop.id}/redemption-settings", form=SHOP_SETTINGS_FORM
+        ),
     ),
     _write("/grants/{grant_id:int}/revoke", _revoke),
     _read("/members", q="admin"),
