@@ -45,6 +45,7 @@ from api.web import (
     clerk_pages,
     game_pages,
     member_pages,
+    refund_pages,
     reward_pages,
 )
 from api.web.render import page_refusal_handler
@@ -79,6 +80,7 @@ PAGES: list[ControllerRouterHandler] = [
     *clerk_pages.ROUTES,
     *reward_pages.ROUTES,
     *admin_pages.ROUTES,
+    *refund_pages.ROUTES,
 ]
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC = Path(__file__).resolve().parent / "static"

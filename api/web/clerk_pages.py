@@ -25,6 +25,7 @@ from sqlmodel import col, select
 
 from api.access import Access, access
 from api.deps import Context, Db, Me, Now
+from api.web import refund_pages
 from api.web.i18n import choose_language, translator
 from api.web.redemption_views import (
     NO_STORE,
@@ -205,13 +206,15 @@ async def redemption_page(
     db: Db,
     principal: Me,
     now: Now,
+    refund_done: refund_pages.RefundDone = None,
 ) -> Template:
-    """The confirm page of a held redemption, or how it ended."""
+    """The confirm page of a held redemption, or how it ended (and its refund)."""
     redemption, shop, community = await _in_scope(db, principal, redemption_id)
     reward = None if redemption.reward_id is None else await db.get(Reward, redemption.reward_id)
     tz = await community_zone(db, community.id or 0)
     view = _view(redemption, shop, reward, now, choose_language(request), tz)
-    shown = await page(request, "clerk_redemption.html", r=view)
+    refund = await refund_pages.clerk_refund(db, redemption, refund_done)
+    shown = await page(request, "clerk_redemption.html", r=view, refund=refund)
     shown.headers.update(NO_STORE)
     return shown
 

@@ -12,7 +12,7 @@ from typing import Any
 from litestar.connection import ASGIConnection
 
 from api.context import request_language
-from api.web import words_admin, words_captain, words_clerk, words_member
+from api.web import words_admin, words_captain, words_clerk, words_member, words_refunds
 
 LANG_COOKIE = "jifen_lang"
 LANGUAGES = ("zh", "en")
@@ -60,7 +60,13 @@ def _merge(*areas: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
     return merged
 
 
-ALL_WORDS = _merge(words_member.WORDS, words_captain.WORDS, words_clerk.WORDS, words_admin.WORDS)
+ALL_WORDS = _merge(
+    words_member.WORDS,
+    words_captain.WORDS,
+    words_clerk.WORDS,
+    words_admin.WORDS,
+    words_refunds.WORDS,
+)
 
 
 def choose_language(connection: ASGIConnection[Any, Any, Any, Any]) -> str:

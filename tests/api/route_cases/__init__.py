@@ -12,6 +12,7 @@ from tests.api.route_cases import (
     public,
     redemption,
     redemption_pages,
+    refund_pages,
 )
 from tests.api.route_cases.base import RouteCase
 
@@ -28,4 +29,5 @@ ALL_CASES: list[RouteCase] = [
     *pages.CASES,
     *redemption_pages.CASES,
     *admin_pages.CASES,
+    *refund_pages.CASES,
 ]
