@@ -5,7 +5,8 @@ a district admin runs every community of the sub-district).
 
 - the dashboard (headline numbers and charts) ............................ admin_dashboard
 - the community (and its redemption policy), its grids and buildings ..... admin_places
-- teams, their members and captains, shops and clerks, revoking roles .... admin_teams
+- teams, their members and captains, revoking roles ...................... admin_teams
+- shops and their clerks ................................................. admin_shops
 - a shop's redemption settings (supermarket, free amounts) ............... admin_shop_settings
 - members: search, create (one-time set-up code), correct, roles, erase .. admin_members
 - the reward catalogue ................................................... admin_rewards
@@ -29,6 +30,7 @@ from api.web import (
     admin_rewards,
     admin_rules,
     admin_shop_settings,
+    admin_shops,
     admin_teams,
 )
 
@@ -36,6 +38,7 @@ ROUTES: list[ControllerRouterHandler] = [
     *admin_dashboard.ROUTES,
     *admin_places.ROUTES,
     *admin_teams.ROUTES,
+    *admin_shops.ROUTES,
     *admin_shop_settings.ROUTES,
     *admin_members.ROUTES,
     *admin_rewards.ROUTES,

@@ -27,7 +27,7 @@ from api.web.admin_common import (
     invalid,
     parse,
 )
-from api.web.admin_teams import shops_result
+from api.web.admin_shops import shops_result
 from organisation import service as org
 from organisation.models import Shop
 from redemption import policy

@@ -1,12 +1,10 @@
-"""Volunteer teams with their members and captains, partner shops and their clerks, and
-revoking roles.
+"""Volunteer teams with their members and captains, and revoking roles (captains here,
+clerks of the shops in admin_shops).
 
 Captains and clerks are role grants (`organisation.service.grant_role`); a grant names the
 member by `#id`, user name or phone number, and must be someone of the same community.
 Revoking keeps the grant for the record, as the API does. Joining and leaving a team are the
-API's `add_to_team` and `remove_from_team`, naming the member the same way. A shop's
-redemption settings are set in admin_shop_settings, which shows its outcome on the shops page
-here (`shops_result`).
+API's `add_to_team` and `remove_from_team`, naming the member the same way.
 """
 
 from __future__ import annotations
@@ -21,7 +19,7 @@ from sqlmodel import col, func, select
 
 from api.access import Access, access
 from api.deps import Db, Me, Now
-from api.routes.manage_teams import ShopIn, ShopPatch, TeamIn, TeamPatch
+from api.routes.manage_teams import TeamIn, TeamPatch
 from api.web.admin_common import (
     BASE,
     PAGE,
@@ -40,8 +38,7 @@ from api.web.admin_common import (
 from ledger.errors import Refusal
 from organisation import service as org
 from organisation.errors import NotFound
-from organisation.models import Member, RoleGrant, Shop, Team, TeamMembership
-from redemption.models import ShopRedemptionSettings
+from organisation.models import Member, RoleGrant, Team, TeamMembership
 
 MAX_ROWS = 500
 # A team page lists this many of a team's members (in id order); its size counts them all.
@@ -49,7 +46,7 @@ MEMBERS_SHOWN = 100
 BACK = {"captain": "teams", "clerk": "shops"}
 
 
-async def _holders(
+async def holders(
     db: AsyncSession, role: str, scope_ids: Sequence[int]
 ) -> dict[int, list[tuple[RoleGrant, Member]]]:
     """Active captain grants by team id, or clerk grants by shop id, with their members."""
@@ -111,7 +108,7 @@ async def _teams_page(
         section="teams",
         teams=teams,
         sizes=sizes,
-        captains=await _holders(db, "captain", ids),
+        captains=await holders(db, "captain", ids),
         members=await _team_members(db, ids),
         members_shown=MEMBERS_SHOWN,
         refusal=refusal,
@@ -194,7 +191,7 @@ async def _named_member(db: AsyncSession, scope: Scope, identifier: str | None) 
     return member
 
 
-async def _grant(
+async def grant_role_to(
     db: AsyncSession, scope: Scope, identifier: str | None, role: str, scope_id: int, now: Any
 ) -> RoleGrant:
     member = await _named_member(db, scope, identifier)
@@ -227,7 +224,7 @@ async def grant_captain(
     fields = await form_of(request)
 
     async def grant() -> RoleGrant:
-        return await _grant(db, scope, fields.get("member"), "captain", team.id or 0, now)
+        return await grant_role_to(db, scope, fields.get("member"), "captain", team.id or 0, now)
 
     outcome = await attempt(db, grant)
     return await _teams_result(request, db, scope, outcome, fields, "granted")
@@ -281,130 +278,6 @@ async def remove_team_member(
     return await _teams_result(request, db, scope, outcome, {}, "removed")
 
 
-async def _shops_page(
-    request: Request[Any, Any, Any],
-    db: AsyncSession,
-    scope: Scope,
-    *,
-    refusal: Refusal | None = None,
-    values: dict[str, str] | None = None,
-    done: str | None = None,
-) -> Template:
-    shops = await org.page_in_community(db, Shop, community_id=scope.id, after=None, limit=MAX_ROWS)
-    ids = [s.id or 0 for s in shops]
-    settings = {
-        row.shop_id: row
-        for row in (
-            await db.execute(
-                select(ShopRedemptionSettings).where(col(ShopRedemptionSettings.shop_id).in_(ids))
-            )
-        ).scalars()
-    }
-    return await admin_page(
-        request,
-        scope,
-        "admin_shops.html",
-        section="shops",
-        shops=shops,
-        settings=settings,
-        clerks=await _holders(db, "clerk", ids),
-        refusal=refusal,
-        values=values,
-        done=done,
-    )
-
-
-@get(BASE + "/shops", opt=access(Access.STAFF, **PAGE), include_in_schema=False)
-async def shops_page(
-    request: Request[Any, Any, Any], community_id: PathId, db: Db, principal: Me, done: Done = None
-) -> Template:
-    """The community's partner shops with their clerks and redemption settings."""
-    scope = await staff_scope(db, principal, community_id)
-    return await _shops_page(request, db, scope, done=done)
-
-
-async def shops_result(
-    request: Request[Any, Any, Any],
-    db: AsyncSession,
-    scope: Scope,
-    outcome: object,
-    fields: dict[str, str],
-    done: str,
-) -> Template | Redirect:
-    """The shops page again with a form's refusal, or back to it saying what was done."""
-    if isinstance(outcome, Refusal):
-        return await _shops_page(request, db, scope, refusal=outcome, values=fields)
-    return Redirect(f"{scope.base}/shops?done={done}", status_code=303)
-
-
-@post(BASE + "/shops", opt=access(Access.ADMIN, **PAGE), include_in_schema=False)
-async def create_shop(
-    request: Request[Any, Any, Any], community_id: PathId, db: Db, principal: Me
-) -> Template | Redirect:
-    """A new partner shop with its ledger account."""
-    scope = await admin_scope(db, principal, community_id)
-    fields = await form_of(request)
-
-    async def create() -> Shop:
-        data = parse(ShopIn, fields)
-        return await org.create_shop(
-            db,
-            community=scope.community,
-            name=data.name,
-            address=data.address,
-            opening_hours=data.opening_hours,
-            contact=data.contact,
-        )
-
-    return await shops_result(request, db, scope, await attempt(db, create), fields, "created")
-
-
-@post(BASE + "/shops/{shop_id:int}", opt=access(Access.ADMIN, **PAGE), include_in_schema=False)
-async def update_shop(
-    request: Request[Any, Any, Any], community_id: PathId, shop_id: PathId, db: Db, principal: Me
-) -> Template | Redirect:
-    """Change a shop's details, or deactivate (or reactivate) it; its history stays."""
-    scope = await admin_scope(db, principal, community_id)
-    shop = await org.get_in_community(db, Shop, shop_id, scope.id)
-    fields = await form_of(request)
-
-    async def save() -> None:
-        data = parse(ShopPatch, {**fields, "active": "active" in fields})
-        for name in ("name", "address", "opening_hours", "contact", "active"):
-            value = getattr(data, name)
-            if value is not None:
-                setattr(shop, name, value)
-        await db.flush()
-
-    outcome = await attempt(db, save)
-    return await shops_result(request, db, scope, outcome, fields, "saved")
-
-
-@post(
-    BASE + "/shops/{shop_id:int}/clerks",
-    opt=access(Access.ADMIN, **PAGE),
-    include_in_schema=False,
-)
-async def grant_clerk(
-    request: Request[Any, Any, Any],
-    community_id: PathId,
-    shop_id: PathId,
-    db: Db,
-    principal: Me,
-    now: Now,
-) -> Template | Redirect:
-    """Make a member of the community a clerk of this shop."""
-    scope = await admin_scope(db, principal, community_id)
-    shop = await org.get_in_community(db, Shop, shop_id, scope.id)
-    fields = await form_of(request)
-
-    async def grant() -> RoleGrant:
-        return await _grant(db, scope, fields.get("member"), "clerk", shop.id or 0, now)
-
-    outcome = await attempt(db, grant)
-    return await shops_result(request, db, scope, outcome, fields, "granted")
-
-
 @post(
     BASE + "/grants/{grant_id:int}/revoke",
     opt=access(Access.ADMIN, **PAGE),
@@ -433,9 +306,5 @@ ROUTES = [
     grant_captain,
     add_team_member,
     remove_team_member,
-    shops_page,
-    create_shop,
-    update_shop,
-    grant_clerk,
     revoke_grant,
 ]

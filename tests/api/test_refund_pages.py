@@ -24,15 +24,13 @@ from api.web import words_refunds
 from ledger import service as ledger_service
 from ledger.keys import KeyStore
 from ledger.types import Posting
-from organisation import service as org
-from organisation.models import Shop
 from organisation.pseudonyms import ISSUANCE_ACCOUNT, SETTLEMENT_ACCOUNT
 from redemption import catalogue, codes, holds, refunds
 from redemption.models import Redemption, RefundRequest, Settlement
 from tests.api.admin_pages_helpers import ENGLISH, Client, form, has_forms, refusal_code
-from tests.api.world import PASSWORD_HASH, build_world
+from tests.api.world import build_world
 from tests.conftest import Database
-from tests.redemption.conftest import Clock, Front, assert_ledgers_sound
+from tests.redemption.conftest import Clock, Front, add_clerk, assert_ledgers_sound
 
 DAY_SECONDS = 24 * 3600
 
@@ -82,32 +80,6 @@ async def kind_at(front: Front, seq: int) -> str:
     async with front.db.sessions() as session:
         [entry] = await ledger_service.entries(session, ledger=front.ledger, start_seq=seq, limit=1)
     return entry.kind
-
-
-async def add_clerk(front: Front, key: str, shop: Shop) -> None:
-    """A new person of community A, clerk of `shop`, who can log in as `key`."""
-    async with front.db.sessions.begin() as session:
-        member, _ = await org.create_member(
-            session,
-            community=front.community,
-            display_name=f"李店员 {key}",
-            phone=None,
-            username=f"{key}-{front.community.ledger_id}",
-            building_id=None,
-            date_of_birth=None,
-            now=front.clock(),
-            with_setup_code=False,
-        )
-        member.password_hash = PASSWORD_HASH
-        await org.grant_role(
-            session,
-            member=member,
-            role="clerk",
-            scope_id=shop.id or 0,
-            granted_by=None,
-            now=front.clock(),
-        )
-    front.world.people[key] = member
 
 
 async def foreign_refund(front: Front) -> RefundRequest:

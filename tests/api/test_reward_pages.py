@@ -28,13 +28,14 @@ from ledger.keys import KeyStore
 from organisation import service as org
 from organisation.models import Shop
 from redemption.policy import set_shop_policy
-from tests.api.world import PASSWORD_HASH, build_world
+from tests.api.world import build_world
 from tests.conftest import Database
 from tests.redemption.conftest import (
     CODE_TTL_SECONDS,
     HOLD_TTL_SECONDS,
     Clock,
     Front,
+    add_clerk,
     assert_ledgers_sound,
 )
 
@@ -94,32 +95,6 @@ async def open_code(client: Client, token: str) -> str:
     location = response.headers["location"]
     assert re.fullmatch(r"/clerk/redemptions/\d+", location)
     return location
-
-
-async def add_clerk(front: Front, key: str, shop: Shop) -> None:
-    """A new person of community A, clerk of `shop`, who can log in as `key`."""
-    async with front.db.sessions.begin() as session:
-        member, _ = await org.create_member(
-            session,
-            community=front.community,
-            display_name=f"张店员 {key}",
-            phone=None,
-            username=f"{key}-{front.community.ledger_id}",
-            building_id=None,
-            date_of_birth=None,
-            now=front.clock(),
-            with_setup_code=False,
-        )
-        member.password_hash = PASSWORD_HASH
-        await org.grant_role(
-            session,
-            member=member,
-            role="clerk",
-            scope_id=shop.id or 0,
-            granted_by=None,
-            now=front.clock(),
-        )
-    front.world.people[key] = member
 
 
 async def test_rewards_page_shows_what_my_points_buy(front: Front) -> None:

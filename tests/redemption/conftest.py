@@ -26,7 +26,7 @@ from organisation.models import Community, Member, Shop
 from organisation.pseudonyms import ISSUANCE_ACCOUNT
 from redemption import catalogue, codes, holds
 from redemption.models import Redemption, RefundRequest, Reward, Settlement
-from tests.api.world import World, build_world
+from tests.api.world import PASSWORD_HASH, World, build_world
 from tests.conftest import Database
 
 HOLD_TTL_SECONDS = 600
@@ -305,3 +305,29 @@ async def front(db: Database, keystore: KeyStore, now: datetime) -> AsyncIterato
     world.clock = clock
     yield Front(world, clock)
     await assert_ledgers_sound(db, [world.community.ledger_id, world.other.ledger_id])
+
+
+async def add_clerk(front: Front, key: str, shop: Shop) -> None:
+    """A new person of community A, clerk of `shop`, who can log in as `key`."""
+    async with front.db.sessions.begin() as session:
+        member, _ = await org.create_member(
+            session,
+            community=front.community,
+            display_name=f"李店员 {key}",
+            phone=None,
+            username=f"{key}-{front.community.ledger_id}",
+            building_id=None,
+            date_of_birth=None,
+            now=front.clock(),
+            with_setup_code=False,
+        )
+        member.password_hash = PASSWORD_HASH
+        await org.grant_role(
+            session,
+            member=member,
+            role="clerk",
+            scope_id=shop.id or 0,
+            granted_by=None,
+            now=front.clock(),
+        )
+    front.world.people[key] = member
