@@ -11,6 +11,7 @@ The served instance runs on the real clock, so events are made around the real t
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -258,9 +259,17 @@ def _same_host_pages(served: Served, hrefs: Iterable[str]) -> list[str]:
     return found
 
 
-async def crawl(tab: Tab, served: Served, start: list[str]) -> list[str]:
-    """Every page reachable by links from `start`, breadth first; the paths visited."""
+def shot_name(role: str, path: str) -> str:
+    """One screenshot name per kind of page: ids and the query left out."""
+    kind = re.sub(r"\d+", "n", urlsplit(path).path).strip("/").replace("/", "-")
+    return f"crawl-{role}-{kind or 'home'}"
+
+
+async def crawl(tab: Tab, served: Served, role: str, start: list[str]) -> list[str]:
+    """Every page reachable by links from `start`, breadth first; the paths visited. Each
+    kind of page is shot at phone and desktop size."""
     seen: list[str] = []
+    shot: set[str] = set()
     queue = list(start)
     while queue and len(seen) < CRAWL_LIMIT:
         path = queue.pop(0)
@@ -271,6 +280,9 @@ async def crawl(tab: Tab, served: Served, start: list[str]) -> list[str]:
         assert response is not None
         assert response.status < 500, (path, response.status)
         await tab.page.wait_for_load_state("load")
+        if shot_name(role, path) not in shot:
+            shot.add(shot_name(role, path))
+            await shots(tab, shot_name(role, path))
         hrefs = await tab.page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)")
         queue += [p for p in _same_host_pages(served, hrefs) if p not in seen]
     assert not queue or len(seen) < CRAWL_LIMIT, f"more than {CRAWL_LIMIT} pages from {start}"
@@ -282,7 +294,7 @@ async def test_no_page_of_any_role_asks_another_host(
 ) -> None:
     """A resident, a captain, a clerk and an admin each walk every page their navigation
     reaches (with an open event, a check-in and a credit to show); no request leaves the
-    service's host."""
+    service's host. Every kind of page is shot at phone and desktop size on the way."""
     now = datetime.now(UTC)
     world = await build_world(served.db, keystore, now - timedelta(days=1))
     spec = events.EventSpec(
@@ -305,7 +317,7 @@ async def test_no_page_of_any_role_asks_another_host(
         context, tab = await open_tab(browser, served)
         await tab.goto(start[0])
         await log_in(tab, world, role)
-        visited[role] = await crawl(tab, served, start)
+        visited[role] = await crawl(tab, served, role, start)
         await context.close()
         assert tab.foreign == [], (role, tab.foreign)
     for role, pages in visited.items():
