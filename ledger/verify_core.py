@@ -56,6 +56,8 @@ class KeySpan:
 
     def describe(self) -> str:
         """The seqs this key may sign, for messages."""
+        if self.until_seq == self.from_seq:
+            return "none: it was rotated out before it signed"
         last = "on" if self.until_seq is None else str(self.until_seq - 1)
         return f"{self.from_seq}..{last}"
 

@@ -156,7 +156,7 @@ def _keys_query(ledger: str) -> Any:
     return (
         sa_select(col(SigningKey.key_id), col(SigningKey.public_key), col(SigningKey.from_seq))
         .where(col(SigningKey.scope) == ledger, col(SigningKey.purpose) == LEDGER_PURPOSE)
-        .order_by(col(SigningKey.from_seq), col(SigningKey.key_id))
+        .order_by(col(SigningKey.from_seq), col(SigningKey.created_ts), col(SigningKey.key_id))
     )
 
 

@@ -34,7 +34,9 @@ Problem = tuple[int | None, str]
 def key_spans(keys: list[KeyRow]) -> tuple[list[KeySpan], list[Problem]]:
     """The ledger keys and the seqs each may sign: from its from_seq to the next key's.
 
-    Keys that share a from_seq (two rotations with no entry between) share the range.
+    `keys` come in rotation order (from_seq, then created_ts, as `keyring.list_keys` orders
+    them). A key followed by one with the same from_seq (two rotations with no entry
+    between) signs nothing: the second rotation retired it.
     """
     problems: list[Problem] = []
     usable: list[KeyRow] = []
@@ -45,12 +47,11 @@ def key_spans(keys: list[KeyRow]) -> tuple[list[KeySpan], list[Problem]]:
             problems.append((None, f"ledger key {key.key_id} has no from_seq"))
         else:
             usable.append(key)
-    starts = sorted({key.from_seq for key in usable if key.from_seq is not None})
     spans = []
-    for key in usable:
+    for index, key in enumerate(usable):
         assert key.from_seq is not None
-        later = [start for start in starts if start > key.from_seq]
-        until = later[0] if later else None
+        successor = usable[index + 1] if index + 1 < len(usable) else None
+        until = successor.from_seq if successor is not None else None
         spans.append(KeySpan(key.key_id, key.public_key, key.from_seq, until))
     return spans, problems
 
@@ -72,7 +73,7 @@ def checkpoint_problem(ledger: str, row: CheckpointRow, spans: dict[str, KeySpan
         return f"{name} is signed by unknown key {row.key_id}"
     # A checkpoint is signed by the key of the head at that size: the key that signed entry
     # `size` or, right after a rotation, the one that signs entry `size + 1`.
-    if not (span.covers(row.size) or span.covers(row.size + 1)):
+    if not (span.covers(row.size) or span.from_seq == row.size + 1):
         return f"{name} is signed by key {row.key_id}, which was not the key at size {row.size}"
     message = CHECKPOINT_DOMAIN + row.canonical
     if not verifies(public_key(span.public_key), row.sig, message):

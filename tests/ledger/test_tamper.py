@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.expression import Executable
 
-from ledger import proofs, service
+from ledger import keyring, proofs, service
 from ledger.canonical import canonical_bytes, entry_signing_bytes, sha256_hex
 from ledger.keys import KeyStore, Signer
 from ledger.merkle import CompactRange
@@ -286,6 +286,29 @@ async def test_an_entry_signed_by_a_retired_key_is_found(attacked: LedgerFixture
     fault = _first(await _verify(attacked, fast=False))
     assert fault.seq == 18
     assert f"signed by key {old.key_id} outside its range (it signs seqs 1..10)" in fault.reason
+
+
+async def test_a_key_rotated_out_before_it_signed_may_sign_nothing(
+    attacked: LedgerFixture,
+) -> None:
+    """Two rotations with no entry between retire the first of the two new keys at once:
+    the ledger verifies clean, and an entry re-signed with that key is named."""
+    signers = []
+    for _ in range(2):
+        async with attacked.db.sessions.begin() as session:
+            await service.rotate_key(
+                session, keystore=attacked.keystore, ledger=attacked.ledger, now=attacked.now
+            )
+            keys = await keyring.list_keys(session, scope=attacked.ledger)
+            signers.append([k for k in keys if k.purpose == keyring.LEDGER_PURPOSE][-1])
+    await _append(attacked, Posting("spend", "m-a", "shop-1", 1, "after-two-rotations"))
+    assert (await _verify(attacked, fast=False)).ok
+    skipped = attacked.keystore.load(signers[0].key_id)
+    async with as_attacker(attacked.db) as conn:
+        await _resign(conn, attacked.ledger, SIZE + 1, _more(1), skipped)
+    fault = _first(await _verify(attacked, fast=False))
+    assert fault.seq == SIZE + 1
+    assert f"signed by key {skipped.key_id} outside its range" in fault.reason
 
 
 @MODES

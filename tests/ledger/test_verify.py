@@ -114,7 +114,7 @@ async def _verify(
 async def test_busy_ledger_verifies_clean(opened: LedgerFixture, fast: bool) -> None:
     """A ledger with transfers, holds, a key rotation and checkpoints has no faults."""
     size = await build_busy_ledger(opened)
-    report = await _verify(opened)
+    report = await _verify(opened, fast=fast)
     assert report.faults == []
     assert report.ok
     assert (report.ledger, report.size) == (opened.ledger, size)
