@@ -42,18 +42,18 @@ HTTP_CODES = (
 )
 
 
-def _subclasses(cls: type[Refusal]) -> list[type[Refusal]]:
+def subclasses(cls: type[Refusal]) -> list[type[Refusal]]:
     found: list[type[Refusal]] = []
     for sub in cls.__subclasses__():
         found.append(sub)
-        found.extend(_subclasses(sub))
+        found.extend(subclasses(sub))
     return found
 
 
 def error_codes() -> list[ErrorCode]:
     """One row per code of the domain's refusals, sorted by code."""
     rows: dict[str, ErrorCode] = {}
-    for refusal in _subclasses(Refusal):
+    for refusal in subclasses(Refusal):
         if refusal.__module__ not in {module.__name__ for module in DOMAIN_MODULES}:
             continue
         rows.setdefault(

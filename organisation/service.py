@@ -255,8 +255,10 @@ async def reissue_setup_code(
 
 
 async def add_to_team(session: AsyncSession, *, team: Team, member: Member, now: datetime) -> None:
+    """Add `member` to `team` of the same community; nothing if already in it."""
     if team.community_id != member.community_id:
         raise NotFound(object="member", id=member.id or 0)
+    require_not_erased(member)
     assert team.id is not None
     assert member.id is not None
     if await session.get(TeamMembership, (team.id, member.id)) is None:

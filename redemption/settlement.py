@@ -100,3 +100,16 @@ async def list_settlements(session: AsyncSession, *, shop_id: int) -> list[Settl
         .limit(MAX_SETTLEMENTS_LISTED)
     )
     return list((await session.execute(statement)).scalars())
+
+
+async def list_community_settlements(
+    session: AsyncSession, *, community_id: int
+) -> list[Settlement]:
+    """The community's settlements of every shop, newest first."""
+    statement = (
+        select(Settlement)
+        .where(Settlement.community_id == community_id)
+        .order_by(col(Settlement.id).desc())
+        .limit(MAX_SETTLEMENTS_LISTED)
+    )
+    return list((await session.execute(statement)).scalars())

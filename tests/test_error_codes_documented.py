@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from api.error_codes import error_codes, markdown_table
+from api.error_codes import DOMAIN_MODULES, error_codes, markdown_table, subclasses
 from api.problems import status_for
 from checkin.errors import TokenExpired
+from ledger.errors import Refusal
 from redemption.errors import CodeAlreadyUsed
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -26,4 +27,13 @@ def test_table_holds_refusals_of_every_domain_with_their_status() -> None:
     assert rows[TokenExpired.code].status == status_for(TokenExpired.code) == 409
     assert rows[CodeAlreadyUsed.code].message_zh == CodeAlreadyUsed.message_zh
     assert {"insufficient_points", "ruleset_invalid", "not_found", "too_many_requests"} <= set(rows)
-    assert len(rows) == len(error_codes())  # one row per code
+
+
+def test_no_two_refusals_share_a_code_with_other_messages() -> None:
+    """The table keeps one row per code; two refusal classes with one code and different
+    messages would lose one of them silently."""
+    messages: dict[str, set[tuple[str, str]]] = {}
+    for refusal in subclasses(Refusal):
+        if refusal.__module__ in {module.__name__ for module in DOMAIN_MODULES}:
+            messages.setdefault(refusal.code, set()).add((refusal.message_en, refusal.message_zh))
+    assert {code: found for code, found in messages.items() if len(found) > 1} == {}

@@ -197,7 +197,6 @@ async def add_team_member(
     require_admin(principal, community_id)
     team = await org.get_in_community(db, Team, team_id, community_id)
     member = await org.get_in_community(db, Member, member_id, community_id)
-    org.require_not_erased(member)
     await org.add_to_team(db, team=team, member=member, now=now)
     row = await db.get(TeamMembership, (team_id, member_id))
     assert row is not None

@@ -250,7 +250,6 @@ async def add_team_member(
 
     async def add() -> None:
         member = await _named_member(db, scope, fields.get("member"))
-        org.require_not_erased(member)
         await org.add_to_team(db, team=team, member=member, now=now)
 
     outcome = await attempt(db, add)

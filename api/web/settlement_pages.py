@@ -11,13 +11,12 @@ Recording the same reference with the same amount again records it once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from litestar import Request, get, post
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from api.access import Access, access
 from api.deps import Context, Db, Me, Now
@@ -40,9 +39,8 @@ from api.web.admin_common import (
     staff_scope,
     whole_number,
 )
-from ledger import service as ledger_service
-from ledger.errors import AccountNotFound, Refusal
-from organisation import service as org
+from ledger.errors import Refusal
+from ledger.models import LedgerAccount
 from organisation.models import Member, Shop
 from organisation.service import get_in_community
 from redemption import settlement
@@ -60,34 +58,34 @@ class ShopBalance:
     balance_points: int
 
 
-async def _balance_points(db: AsyncSession, scope: Scope, shop: Shop, now: datetime) -> int:
-    try:
-        found = await ledger_service.balance(
-            db, ledger=scope.community.ledger_id, account=shop.account, now=now
+async def _shop_balances(db: AsyncSession, scope: Scope) -> list[ShopBalance]:
+    """Every shop of the community with the points its account holds (0 before any entry
+    named it), in one query."""
+    statement = (
+        select(Shop, func.coalesce(col(LedgerAccount.balance), 0))
+        .outerjoin(
+            LedgerAccount,
+            (col(LedgerAccount.account) == Shop.account)
+            & (col(LedgerAccount.ledger) == scope.community.ledger_id),
         )
-    except AccountNotFound:  # no entry has named the shop yet
-        return 0
-    return found.balance_points
+        .where(Shop.community_id == scope.id)
+        .order_by(col(Shop.id))
+        .limit(MAX_SHOPS)
+    )
+    return [ShopBalance(shop, int(points)) for shop, points in await db.execute(statement)]
 
 
 async def _settlements_page(
     request: Request[Any, Any, Any],
     db: AsyncSession,
     scope: Scope,
-    now: datetime,
     *,
     refusal: Refusal | None = None,
     values: dict[str, str] | None = None,
     done: str | None = None,
 ) -> Template:
-    shops = await org.page_in_community(
-        db, Shop, community_id=scope.id, after=None, limit=MAX_SHOPS
-    )
-    balances = [ShopBalance(s, await _balance_points(db, scope, s, now)) for s in shops]
-    past: list[Settlement] = []
-    for shop in shops:
-        past += await settlement.list_settlements(db, shop_id=shop.id or 0)
-    past.sort(key=lambda row: row.id or 0, reverse=True)
+    balances = await _shop_balances(db, scope)
+    past = await settlement.list_community_settlements(db, community_id=scope.id)
     recorders = {row.recorded_by for row in past}
     people = (await db.execute(select(Member).where(col(Member.id).in_(recorders)))).scalars()
     return await admin_page(
@@ -96,7 +94,7 @@ async def _settlements_page(
         "settlement_admin.html",
         section="settlements",
         balances=balances,
-        shop_names={s.id: s.name for s in shops},
+        shop_names={row.shop.id: row.shop.name for row in balances},
         past=past,
         recorded_by={m.id: person(m, scope.can_edit) for m in people},
         refusal=refusal,
@@ -111,12 +109,11 @@ async def settlements_page(
     community_id: PathId,
     db: Db,
     principal: Me,
-    now: Now,
     done: Done = None,
 ) -> Template:
     """Each shop's points, a form to record a settlement, and the settlements so far."""
     scope = await staff_scope(db, principal, community_id)
-    return await _settlements_page(request, db, scope, now, done=done)
+    return await _settlements_page(request, db, scope, done=done)
 
 
 @post(BASE + "/settlements", opt=access(Access.ADMIN, **PAGE), include_in_schema=False)
@@ -152,7 +149,7 @@ async def record_settlement(
 
     outcome = await attempt(db, run)
     if isinstance(outcome, Refusal):
-        return await _settlements_page(request, db, scope, now, refusal=outcome, values=fields)
+        return await _settlements_page(request, db, scope, refusal=outcome, values=fields)
     return Redirect(f"{scope.base}/settlements?done=settled", status_code=303)
 
 
