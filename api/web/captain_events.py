@@ -33,10 +33,10 @@ from api.web.event_views import Clock, EventView, community_clock, event_view
 from api.web.i18n import choose_language
 from api.web.redemption_views import NO_STORE
 from api.web.render import PAGE_KEY, page
-from checkin import codes, events, rulesets
+from checkin import events, rulesets
 from checkin.models import CANCELLED, CLOSED, OPEN, SCHEDULED, Event
 from checkin.scope import managed_event
-from checkin.times import as_utc
+from checkin.times import as_utc, bucket_of, seconds_until_rotation
 from organisation.auth import Principal
 from organisation.errors import InvalidInput
 from organisation.models import Team
@@ -329,22 +329,17 @@ async def _live(db: AsyncSession, principal: Principal, context: Context, event_
             settings.checkin_ttl_seconds,
             None,
         )
-    shown = await codes.current(
-        db,
-        keystore=context.keystore,
-        event=event,
-        base_url=settings.public_base_url,
-        ttl_seconds=settings.checkin_ttl_seconds,
-        now=now,
-    )
+    # Only the bucket and the countdown: the image's own request signs (or finds) the code.
+    ttl_seconds = settings.checkin_ttl_seconds
+    bucket = bucket_of(now, ttl_seconds)
     return Live(
         state=event.state,
         checked_in=event.checkin_count,
         capacity=event.capacity,
-        bucket=shown.bucket,
-        seconds_left=shown.seconds_left,
-        ttl_seconds=shown.ttl_seconds,
-        image=f"/api/v1/events/{event_id}/code.svg?b={shown.bucket}",
+        bucket=bucket,
+        seconds_left=seconds_until_rotation(now, ttl_seconds),
+        ttl_seconds=ttl_seconds,
+        image=f"/api/v1/events/{event_id}/code.svg?b={bucket}",
     )
 
 

@@ -256,7 +256,6 @@ async def my_code(
         request,
         "mycode.html",
         qr_src=f"data:image/png;base64,{image}",
-        code=issued.code,
         valid_to=clock.at(issued.not_after).strftime("%H:%M:%S"),
         seconds_left=left,
         renew_in=max(5, left - RENEW_BEFORE_SECONDS),

@@ -21,16 +21,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from api.web.redemption_views import local, reward_name
+from checkin.credit import CREDIT_KIND
 from checkin.models import Checkin, Event
+from checkin.reversal import REVERSAL_KIND
 from ledger.canonical import parse_ts
 from ledger.types import HOLD, HOLD_COMMIT, HOLD_EXPIRE, HOLD_VOID, Entry
 from organisation.models import Shop
+from redemption.expiry import EXPIRY_KIND
 from redemption.models import Redemption, Reward
+from redemption.refunds import REFUND_KIND
 
-CREDIT = "checkin.credit"
-REVERSAL = "reversal"
-REFUND = "refund"
-EXPIRY = "expiry"
+CREDIT = CREDIT_KIND
+REVERSAL = REVERSAL_KIND
+REFUND = REFUND_KIND
+EXPIRY = EXPIRY_KIND
 NOT_MOVED = (HOLD, HOLD_VOID, HOLD_EXPIRE)  # no points leave the account with these
 TITLES: Mapping[str, tuple[str, str]] = {
     CREDIT: ("志愿服务", "Volunteering"),
