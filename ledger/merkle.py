@@ -31,18 +31,18 @@ NodeId = tuple[int, int]
 HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
-_LEAF_PREFIX = b"\x00"
-_NODE_PREFIX = b"\x01"
+LEAF_PREFIX = b"\x00"
+NODE_PREFIX = b"\x01"
 
 
 def leaf_hash(data: bytes) -> bytes:
     """RFC 9162 leaf hash: SHA-256(0x00 || data)."""
-    return hashlib.sha256(_LEAF_PREFIX + data).digest()
+    return hashlib.sha256(LEAF_PREFIX + data).digest()
 
 
 def node_hash(left: bytes, right: bytes) -> bytes:
     """RFC 9162 interior node hash: SHA-256(0x01 || left || right)."""
-    return hashlib.sha256(_NODE_PREFIX + left + right).digest()
+    return hashlib.sha256(NODE_PREFIX + left + right).digest()
 
 
 def _split(length: int) -> int:

@@ -24,7 +24,8 @@ from typing import Any, NamedTuple
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from ledger.canonical import ENTRY_DOMAIN, ZERO_HASH_HEX
+from ledger.canonical import ZERO_HASH_HEX, entry_signing_bytes
+from ledger.merkle import LEAF_PREFIX
 from ledger.types import HOLD, HOLD_COMMIT, HOLD_RESOLUTIONS, META_EXPIRES_TS, META_HOLD_SEQ
 from ledger.verify_entry import FullRow, check_entry, parse_entry
 from ledger.verify_tree import local_frontier, perfect_levels
@@ -34,7 +35,6 @@ MAX_FAULTS_PER_CHUNK = 50
 # seq, hash, canonical
 FastRow = tuple[int, str, bytes]
 
-_LEAF_PREFIX = b"\x00"
 # In canonical (sorted-key) bytes of format v1 the last occurrence of this marker is the
 # top-level `prev` key: see `prev_of`.
 _PREV_MARKER = b'"prev":"'
@@ -220,7 +220,7 @@ def scan_fast(task: ChunkTask, rows: Sequence[FastRow]) -> ChunkResult:
         elif last is not None and prev_of(canonical) != last:
             result.fault(seq, f"prev does not match the hash of entry {seq - 1}")
         last = digest.encode()
-        leaves.append(sha256(_LEAF_PREFIX + canonical).digest())
+        leaves.append(sha256(LEAF_PREFIX + canonical).digest())
         expected = seq + 1
     if expected > task.hi and last is not None:
         result.last_hash = last.decode()
@@ -287,7 +287,7 @@ class _FullScanner:
                 self.result.fault(seq, reason)
             self.last_ts = body["ts"]
         self.last_hash = digest
-        self.leaves.append(hashlib.sha256(_LEAF_PREFIX + canonical).digest())
+        self.leaves.append(hashlib.sha256(LEAF_PREFIX + canonical).digest())
         self.expected = seq + 1
 
     def _signature_problem(self, seq: int, key_id: str, sig: str, canonical: bytes) -> str | None:
@@ -300,7 +300,7 @@ class _FullScanner:
             if not span.covers(seq):
                 return f"signed by key {key_id} outside its range (it signs seqs {span.describe()})"
             self.span, self.key = span, public_key(span.public_key)
-        if not verifies(self.key, sig, ENTRY_DOMAIN + canonical):
+        if not verifies(self.key, sig, entry_signing_bytes(canonical)):
             return f"signature does not verify under key {key_id}"
         return None
 

@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import col
 
+from ledger.keyring import LEDGER_PURPOSE
 from ledger.models import (
     LedgerAccount,
     LedgerCheckpoint,
@@ -29,8 +30,6 @@ from ledger.models import (
     SigningKey,
 )
 from ledger.verify_worker import Source, chunk_query
-
-LEDGER_PURPOSE = "ledger"  # the purpose `ledger.service` gives the keys that sign entries
 
 
 @dataclass(frozen=True)

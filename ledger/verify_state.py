@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ledger.canonical import CHECKPOINT_DOMAIN, canonical_bytes
+from ledger.canonical import canonical_bytes, checkpoint_signing_bytes
 from ledger.engine import RESOLVED_STATE
 from ledger.keys import key_id_for
 from ledger.proofs import checkpoint_body
@@ -75,7 +75,7 @@ def checkpoint_problem(ledger: str, row: CheckpointRow, spans: dict[str, KeySpan
     # `size` or, right after a rotation, the one that signs entry `size + 1`.
     if not (span.covers(row.size) or span.from_seq == row.size + 1):
         return f"{name} is signed by key {row.key_id}, which was not the key at size {row.size}"
-    message = CHECKPOINT_DOMAIN + row.canonical
+    message = checkpoint_signing_bytes(row.canonical)
     if not verifies(public_key(span.public_key), row.sig, message):
         return f"{name}'s signature does not verify under key {row.key_id}"
     return None

@@ -12,9 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 
-from ledger.merkle import EMPTY_ROOT, CompactRange, node_hash
-
-_NODE_PREFIX = b"\x01"
+from ledger.merkle import EMPTY_ROOT, NODE_PREFIX, CompactRange, node_hash
 
 
 def perfect_levels(leaves: list[bytes]) -> list[list[bytes]]:
@@ -26,7 +24,7 @@ def perfect_levels(leaves: list[bytes]) -> list[list[bytes]]:
     while len(current) > 1:
         # A trailing odd node has no sibling yet: it is not a perfect subtree's child.
         current = [
-            sha256(_NODE_PREFIX + current[i] + current[i + 1]).digest()
+            sha256(NODE_PREFIX + current[i] + current[i + 1]).digest()
             for i in range(0, len(current) - 1, 2)
         ]
         levels.append(current)
