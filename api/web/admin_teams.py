@@ -67,18 +67,27 @@ async def holders(
 
 async def _team_members(db: AsyncSession, team_ids: Sequence[int]) -> dict[int, list[Member]]:
     """The first MEMBERS_SHOWN members of each team, in member id order, as the API lists
-    them (one query per team: a community has a handful of teams)."""
-    shown = {
-        team_id: [
-            row.member_id
-            for row in await org.team_members(db, team_id=team_id, after=None, limit=MEMBERS_SHOWN)
-        ]
-        for team_id in team_ids
-    }
-    wanted = sorted({i for ids in shown.values() for i in ids})
-    statement = select(Member).where(col(Member.id).in_(wanted))
-    members = {m.id: m for m in (await db.execute(statement)).scalars()}
-    return {team_id: [members[i] for i in ids] for team_id, ids in shown.items()}
+    them, in one query."""
+    place = (
+        func.row_number()
+        .over(partition_by=col(TeamMembership.team_id), order_by=col(TeamMembership.member_id))
+        .label("place")
+    )
+    ranked = (
+        select(col(TeamMembership.team_id), col(TeamMembership.member_id), place)
+        .where(col(TeamMembership.team_id).in_(team_ids))
+        .subquery()
+    )
+    statement = (
+        select(ranked.c.team_id, Member)
+        .join(Member, col(Member.id) == ranked.c.member_id)
+        .where(ranked.c.place <= MEMBERS_SHOWN)
+        .order_by(ranked.c.team_id, ranked.c.member_id)
+    )
+    shown: dict[int, list[Member]] = {team_id: [] for team_id in team_ids}
+    for team_id, member in await db.execute(statement):
+        shown[team_id].append(member)
+    return shown
 
 
 async def _teams_page(
