@@ -24,7 +24,7 @@ from sqlmodel import col, select
 
 from api.access import Access, access
 from api.deps import Context, Db, Me, Now
-from api.web.captain_common import MAX_ID, refusals
+from api.web.captain_common import MAX_ID, reason_of, refusals
 from api.web.event_views import Clock, community_clock
 from api.web.i18n import choose_language
 from api.web.redemption_views import NO_STORE
@@ -186,13 +186,7 @@ async def reject(
     now: Now,
 ) -> Redirect:
     """Reject a pending check-in with a reason the volunteer will read."""
-    reason = data.reason.strip()
-    if not 1 <= len(reason) <= 200:
-        raise InvalidInput(
-            "reason: say why, in at most 200 characters",
-            message_zh="reason: 请写明原因, 不超过 200 字",
-            field="reason",
-        )
+    reason = reason_of(data.reason)
     await approval.reject(db, principal=principal, checkin_id=checkin_id, reason=reason, now=now)
     return Redirect(f"/captain/pending?decided={checkin_id}", status_code=303)
 

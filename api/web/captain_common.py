@@ -17,9 +17,24 @@ from api.web.redemption_views import refusal_page
 from checkin.models import OPEN, Event
 from ledger.errors import Refusal
 from organisation.auth import Principal
+from organisation.errors import InvalidInput
 from organisation.models import Team
 
 MAX_ID = 2**31 - 1
+MAX_REASON_CHARS = 200
+
+
+def reason_of(text: str) -> str:
+    """A reason the volunteer will read (a rejection, a cancellation): 1 to 200 characters
+    once trimmed, else `invalid_input` naming the field."""
+    reason = text.strip()
+    if not 1 <= len(reason) <= MAX_REASON_CHARS:
+        raise InvalidInput(
+            f"reason: say why, in at most {MAX_REASON_CHARS} characters",
+            message_zh=f"reason: 请写明原因, 不超过 {MAX_REASON_CHARS} 字",
+            field="reason",
+        )
+    return reason
 
 
 def refusals(back_href: str) -> ExceptionHandlersMap:

@@ -28,7 +28,7 @@ from sqlmodel import col, select
 import rules
 from api.access import Access, access
 from api.deps import Context, Db, Me, Now
-from api.web.captain_common import my_teams, refusals
+from api.web.captain_common import my_teams, reason_of, refusals
 from api.web.event_views import Clock, EventView, community_clock, event_view
 from api.web.i18n import choose_language
 from api.web.redemption_views import NO_STORE
@@ -252,15 +252,8 @@ async def _transition(
     elif action == "close":
         await events.close_event(db, event=event, now=now)
     else:
-        text = reason.strip()
-        if not 1 <= len(text) <= 200:
-            raise InvalidInput(
-                "reason: say why, in at most 200 characters",
-                message_zh="reason：请填写取消原因（不超过 200 字）",
-                field="reason",
-            )
         await events.cancel_event(
-            db, event=event, reason=text, cancelled_by=principal.member_id, now=now
+            db, event=event, reason=reason_of(reason), cancelled_by=principal.member_id, now=now
         )
     done = {"open": "opened", "close": "closed", "cancel": "cancelled"}[action]
     return Redirect(f"/captain?done={done}#event-{event_id}", status_code=303)
