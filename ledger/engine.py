@@ -9,13 +9,14 @@ batch produced. Refusal precedence, for each operation, is the order of the chec
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from ledger import errors
 from ledger.canonical import canonical_bytes, entry_signing_bytes, format_ts, parse_ts, sha256_hex
 from ledger.keys import Signer
 from ledger.merkle import CompactRange, NodeId, leaf_hash
+from ledger.signing import sign_all
 from ledger.types import (
     HOLD,
     HOLD_COMMIT,
@@ -225,7 +226,7 @@ class Batch:
             prev=self.head_hash,
             key=self.signer.key_id,
             hash=sha256_hex(canonical),
-            sig=self.signer.sign_hex(entry_signing_bytes(canonical)),
+            sig="",  # see `sign_entries`
             canonical=canonical,
         )
         self.nodes.extend(self.frontier.append(leaf_hash(canonical)))
@@ -234,6 +235,17 @@ class Batch:
         self.size = seq
         self.head_hash = entry.hash
         return entry
+
+    def sign_entries(self) -> dict[int, Entry]:
+        """Sign the entries emitted so far; return them by seq.
+
+        Entries are emitted unsigned: a signature is not part of what the next entry's
+        `prev` hashes, so the batch's signatures are made together, on several threads.
+        """
+        messages = [entry_signing_bytes(e.canonical) for e in self.entries]
+        signatures = sign_all(self.signer, messages)
+        self.entries = [replace(e, sig=s) for e, s in zip(self.entries, signatures, strict=True)]
+        return {e.seq: e for e in self.entries}
 
     def _record_new_hold(self, entry: Entry, posting: Posting) -> None:
         expires_ts = posting.meta[META_EXPIRES_TS]

@@ -132,8 +132,18 @@ async def execute(
             results.append(batch.apply(op))
         except errors.Refusal as refusal:
             results.append(refusal)
+    signed = batch.sign_entries()
     await store.write_batch(session, batch, head.size)
-    return results
+    return [_signed(r, signed) for r in results]
+
+
+def _signed(
+    result: Appended | errors.Refusal, signed: dict[int, Entry]
+) -> Appended | errors.Refusal:
+    """The result with its entry as signed, when the entry is one the batch emitted."""
+    if isinstance(result, errors.Refusal) or result.entry.seq not in signed:
+        return result
+    return Appended(signed[result.entry.seq], replayed=result.replayed)
 
 
 async def _one(
