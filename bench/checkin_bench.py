@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from litestar import Litestar, post
+from litestar import Litestar, get, post
 from sqlalchemy import text
 
 from api.access import Access, access
@@ -90,10 +90,16 @@ async def plain_insert_public(db: Db, now: Now) -> dict[str, bool]:
     return {"ok": True}
 
 
+@get("/bench/worker", opt=access(Access.PUBLIC))
+async def worker_pid() -> dict[str, int]:
+    """Benchmark only: the server process that answers on this connection."""
+    return {"pid": os.getpid()}
+
+
 def create_bench_app() -> Litestar:
     """The service from JIFEN_* variables plus the benchmark routes (uvicorn --factory)."""
     settings = replace(Settings.from_environ(), login_attempts_per_minute=1_000_000)
-    return create_app(settings, extra_routes=[plain_insert, plain_insert_public])
+    return create_app(settings, extra_routes=[plain_insert, plain_insert_public, worker_pid])
 
 
 @dataclass(frozen=True)
@@ -276,12 +282,35 @@ class Connections:
 
     def __init__(self, port: int, size: int) -> None:
         self.port, self.size = port, size
-        self.free: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]]
-        self.free = asyncio.Queue()
+        self.free: asyncio.Queue[Connection] = asyncio.Queue()
+        self.per_worker: dict[int, int] = {}
 
     async def __aenter__(self) -> Connections:
-        for _ in range(self.size):
-            self.free.put_nowait(await asyncio.open_connection("127.0.0.1", self.port))
+        """Open `size` connections, as many to each server worker as can be had.
+
+        The workers share one listening socket, and asyncio accepts a whole burst of new
+        connections in the worker that wakes first: left alone, one worker may serve 15 of
+        16 connections, and the run measures that worker alone. So connections are opened
+        until each worker has its share (each asks which process answers it), and the
+        surplus is closed. `per_worker` records the split.
+        """
+        share = -(-self.size // SERVER_WORKERS)
+        kept: dict[int, list[Connection]] = {}
+        surplus: list[Connection] = []
+        for _ in range(self.size * MAX_OPEN_ATTEMPTS_PER_CONNECTION):
+            if sum(len(c) for c in kept.values()) == self.size:
+                break
+            connection = await asyncio.open_connection("127.0.0.1", self.port)
+            _, body = await _exchange(connection, _worker_query(self.port))
+            worker = kept.setdefault(json.loads(body)["pid"], [])
+            (worker if len(worker) < share else surplus).append(connection)
+        while sum(len(c) for c in kept.values()) < self.size and surplus:
+            kept.setdefault(0, []).append(surplus.pop())  # unbalanced, but enough of them
+        for _, writer in surplus:
+            writer.close()
+        self.per_worker = {pid: len(c) for pid, c in kept.items()}
+        for connection in (c for worker in kept.values() for c in worker):
+            self.free.put_nowait(connection)
         return self
 
     async def __aexit__(self, *_: object) -> None:
@@ -290,18 +319,31 @@ class Connections:
 
     async def send(self, request: bytes) -> tuple[int, bytes]:
         connection = await self.free.get()
-        reader, writer = connection
         try:
-            writer.write(request)
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n")[1:]:
-                name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value)
-            return int(head[9:12]), await reader.readexactly(length)
+            return await _exchange(connection, request)
         finally:
             self.free.put_nowait(connection)
+
+
+Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+MAX_OPEN_ATTEMPTS_PER_CONNECTION = 20
+
+
+def _worker_query(port: int) -> bytes:
+    return f"GET /bench/worker HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\n\r\n".encode()
+
+
+async def _exchange(connection: Connection, request: bytes) -> tuple[int, bytes]:
+    """Write one request; read its response's status and body (by its Content-Length)."""
+    reader, writer = connection
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    return int(head[9:12]), await reader.readexactly(length)
 
 
 FAILURES: dict[str, int] = {}
@@ -324,6 +366,7 @@ class Run:
     latencies: list[float]
     seconds: float
     failures: int
+    connections_per_worker: list[int]
 
     @property
     def rate(self) -> float:
@@ -333,6 +376,7 @@ class Run:
         return (
             f"{self.name:<34} {self.rate:8.0f}/s  p50 {median_ms(self.latencies):6.1f} ms"
             f"  p99 {percentile_ms(self.latencies, 0.99):6.1f} ms  failures {self.failures}"
+            f"  connections per worker {self.connections_per_worker}"
         )
 
 
@@ -353,7 +397,7 @@ async def _closed_loop(name: str, port: int, requests: list[bytes], concurrency:
         started = time.perf_counter()
         await asyncio.gather(*(worker(connections) for _ in range(concurrency)))
         seconds = time.perf_counter() - started
-    return Run(name, latencies, seconds, failures)
+    return Run(name, latencies, seconds, failures, sorted(connections.per_worker.values()))
 
 
 async def _open_loop(name: str, port: int, requests: list[bytes], rate: float) -> Run:
@@ -373,7 +417,7 @@ async def _open_loop(name: str, port: int, requests: list[bytes], rate: float) -
             *(one(connections, started + i / rate, r) for i, r in enumerate(requests))
         )
         seconds = time.perf_counter() - started
-    return Run(name, latencies, seconds, failures)
+    return Run(name, latencies, seconds, failures, sorted(connections.per_worker.values()))
 
 
 class Load:
@@ -444,6 +488,8 @@ def _merge(runs: list[Run]) -> Run:
         [x for r in runs for x in r.latencies],
         sum(r.seconds for r in runs),
         sum(r.failures for r in runs),
+        # The most lopsided split of the merged runs.
+        max((r.connections_per_worker for r in runs), key=lambda c: max(c) - min(c)),
     )
 
 
@@ -470,6 +516,10 @@ def _report(figures: dict[str, Any], concurrency: int) -> str:
         for r in (insert, public, checkin)
     )
     failures = sum(r.failures for r in (insert, public, checkin, paced))
+    splits = ", ".join(
+        f"{r.name} {'/'.join(map(str, r.connections_per_worker))}"
+        for r in (insert, public, checkin, paced)
+    )
     return f"""Measured {datetime.now(UTC):%Y-%m-%d} on {machine_line()}, PostgreSQL, uvicorn with 2
 worker processes, by `python -m bench.checkin_bench`. Closed loop with {concurrency} concurrent
 requests ({len(checkin.latencies):,} of each kind over two alternating rounds), then an open loop
@@ -489,6 +539,11 @@ costs about as much as the insert itself, as the public variant shows. The serve
 listening socket is made with protocol IPPROTO_TCP (see `_serve`): under plain
 `uvicorn --workers 2` asyncio leaves Nagle's algorithm on for accepted connections and
 every small response waits about 40 ms for a delayed ACK.
+
+The client's keep-alive connections are spread evenly over the two server workers (see
+`Connections`): the workers share one listening socket, and the worker that wakes first
+accepts a whole burst of new connections, which once gave one worker 15 of 16 connections
+and the run's whole load. Connections per worker (most lopsided phase): {splits}.
 """
 
 
