@@ -99,6 +99,22 @@ async def execute(
     now: datetime,
 ) -> list[Appended | errors.Refusal]:
     """Apply operations in order under the chain lock; each succeeds or is refused alone."""
+    results, _ = await execute_with_state(
+        session, keystore=keystore, ledger=ledger, operations=operations, now=now
+    )
+    return results
+
+
+async def execute_with_state(
+    session: AsyncSession,
+    *,
+    keystore: KeyStore,
+    ledger: str,
+    operations: Sequence[Operation],
+    now: datetime,
+) -> tuple[list[Appended | errors.Refusal], Batch]:
+    """`execute`, also returning the batch: the chain's head and the touched accounts as
+    they stand when the transaction commits."""
     now_ts = format_ts(now)
     hold_seqs = {op.hold_seq for op in operations if isinstance(op, ResolveHold)}
     refs = {op.ref if isinstance(op, ResolveHold) else op.posting.ref for op in operations}
@@ -134,7 +150,7 @@ async def execute(
             results.append(refusal)
     signed = batch.sign_entries()
     await store.write_batch(session, batch, head.size)
-    return [_signed(r, signed) for r in results]
+    return [_signed(r, signed) for r in results], batch
 
 
 def _signed(

@@ -34,7 +34,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from ledger.engine import AccountState, HoldState
 from ledger.sql import AnySelect, Prebuilt, Runner, Statement, for_each
@@ -49,6 +49,7 @@ __all__ = [
     "Wanted",
     "load",
     "lock_head",
+    "read_accounts",
     "write_batch",
 ]
 
@@ -139,6 +140,18 @@ async def load(session: AsyncSession, ledger: str, wanted: Wanted) -> Loaded:
     _take(loaded, await runner.rows(READ, _params(ledger, wanted)))
     await _complete(runner, ledger, wanted, loaded)
     return loaded
+
+
+async def read_accounts(
+    conn: AsyncConnection, driver: Any, ledger: str, names: Collection[str], ts: str
+) -> dict[str, AccountState]:
+    """The accounts named that exist, read on `driver`, the asyncpg connection of `conn`,
+    which needs no transaction open (PostgreSQL only)."""
+    compiled = READ.compiled(conn)
+    params = _params(ledger, Wanted(refs=(), hold_seqs=(), names=sorted(names), ts=ts))
+    loaded = Loaded({}, {}, {})
+    _take(loaded, await driver.fetch(compiled.sql, *(params[n] for n in compiled.names)))
+    return loaded.accounts
 
 
 def _params(ledger: str, wanted: Wanted) -> dict[str, Any]:

@@ -16,20 +16,27 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Integer,
     LargeBinary,
     String,
     Table,
+    and_,
     any_,
     bindparam,
+    case,
+    cast,
+    exists,
     func,
     insert,
     literal_column,
+    not_,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from ledger.engine import Batch
 from ledger.sql import POSTGRESQL, Prebuilt, Runner, Statement
@@ -137,6 +144,27 @@ async def write_batch(session: AsyncSession, batch: Batch, old_size: int) -> Non
         raise ConcurrentChangeError(f"head of {batch.ledger} moved while locked")
 
 
+async def write_gated(
+    conn: AsyncConnection, driver: Any, batch: Batch, *, old_size: int, old_hash: str, key_id: str
+) -> bool:
+    """Write the batch with `GATED_WRITE` on `driver`, the asyncpg connection of `conn`, with
+    no transaction open: one round trip, committed when it returns. False if the head was
+    no longer at `old_size`, `old_hash` and `key_id`; nothing was written then."""
+    writes = _writes(batch, old_size)
+    params: dict[str, Any] = {
+        **writes.head,
+        "b_old_hash": old_hash,
+        "b_key_id": key_id,
+        "b_resolved_count": len(writes.resolved.values),
+        "b_adjusted_count": len(writes.deltas.values),
+    }
+    for rows in (writes.entries, writes.nodes, writes.new_holds, writes.resolved, writes.deltas):
+        params.update(rows.arrays())
+    compiled = GATED_WRITE.compiled(conn)
+    [row] = await driver.fetch(compiled.sql, *(params[name] for name in compiled.names))
+    return bool(row[-1])
+
+
 # Parameters of the UPDATEs carry a prefix: SQLAlchemy reserves column names for SET values.
 _LEDGER = bindparam("b_ledger", type_=String)
 MOVE_HEAD = (
@@ -165,27 +193,54 @@ def _unnest(rows_name: str, arrays: dict[str, Any]) -> Any:
     return func.unnest(*arrays.values()).table_valued(*arrays).render_derived(name=rows_name)
 
 
-def _insert_cte(rows_name: str, table: Table, columns: Sequence[str]) -> Any:
+def _insert_cte(rows_name: str, table: Table, columns: Sequence[str], gate: Any) -> Any:
     rows = _unnest(rows_name, _arrays(rows_name, table, columns))
-    return insert(table).from_select(["ledger", *columns], select(_LEDGER, *rows.c)).cte()
+    source = select(_LEDGER, *rows.c).where(gate)
+    return insert(table).from_select(["ledger", *columns], source).cte()
 
 
-def _write_statement(dialect: str) -> Statement:
+def _count(cte: Any) -> Any:
+    return select(func.count()).select_from(cte).scalar_subquery()
+
+
+def _write_statement(dialect: str, *, gated: bool = False) -> Statement:
     """PostgreSQL: the whole write as one statement. Its parts see one snapshot and touch
     disjoint rows (new holds are inserted in their final state; only older ones update).
     The UPDATEs name their keys with `= ANY(array)` as well as joining the new values, so
-    that they are planned as index probes, never as a scan of the ledger's rows."""
+    that they are planned as index probes, never as a scan of the ledger's rows.
+
+    `gated` (see `sequencer`): the caller holds no lock. The statement first locks the head
+    row if it is still exactly the one the batch was computed from (size, hash and signing
+    key), and changes nothing otherwise (the counts are then all zero). Balances are left
+    to the table's CHECK constraint, and the statement fails if it changed any other number
+    of rows than it was given, so that, run outside a transaction, it commits all or nothing.
+    """
     assert dialect == POSTGRESQL, dialect
+    gate: Any = true()
+    if gated:
+        locked = (
+            select(heads.c.size)
+            .where(
+                heads.c.ledger == _LEDGER,
+                heads.c.size == bindparam("b_old_size", type_=BigInteger),
+                heads.c.head_hash == bindparam("b_old_hash", type_=String),
+                heads.c.key_id == bindparam("b_key_id", type_=String),
+            )
+            .with_for_update()
+            .cte("locked")
+        )
+        gate = exists(select(literal_column("1")).select_from(locked))
     inserted = [
-        _insert_cte("entries", entries, _ENTRY_COLUMNS),
-        _insert_cte("nodes", nodes, _NODE_COLUMNS),
-        _insert_cte("holds", holds, _HOLD_COLUMNS),
+        _insert_cte("entries", entries, _ENTRY_COLUMNS, gate),
+        _insert_cte("nodes", nodes, _NODE_COLUMNS, gate),
+        _insert_cte("holds", holds, _HOLD_COLUMNS, gate),
     ]
     arrays = _arrays("resolved", holds, _RESOLVED_COLUMNS)
     done = _unnest("resolved", arrays)
     resolved = (
         update(holds)
         .where(
+            gate,
             holds.c.ledger == _LEDGER,
             holds.c.hold_seq == any_(arrays["hold_seq"]),
             holds.c.hold_seq == done.c.hold_seq,
@@ -199,27 +254,42 @@ def _write_statement(dialect: str) -> Statement:
     deltas = _unnest("deltas", arrays)
     new_balance = accounts.c.balance + deltas.c.balance_delta
     new_held = accounts.c.held + deltas.c.held_delta
+    funded = true() if gated else or_(accounts.c.allow_negative, new_balance >= new_held)
     adjusted = (
         update(accounts)
         .where(
+            gate,
             accounts.c.ledger == _LEDGER,
             accounts.c.account == any_(arrays["account"]),
             accounts.c.account == deltas.c.account,
-            or_(accounts.c.allow_negative, new_balance >= new_held),
+            funded,
         )
         .values(balance=new_balance, held=new_held)
         .returning(accounts.c.account)
         .cte("adjusted")
     )
-    moved = MOVE_HEAD.returning(heads.c.size).cte("moved")
-
-    def count(cte: Any) -> Any:
-        return select(func.count()).select_from(cte).scalar_subquery()
-
-    return select(count(resolved), count(adjusted), count(moved)).add_cte(*inserted)
+    moved = MOVE_HEAD.where(gate).returning(heads.c.size).cte("moved")
+    counts = [_count(resolved), _count(adjusted), _count(moved)]
+    if not gated:
+        return select(*counts).add_cte(*inserted)
+    expected = and_(
+        counts[0] == bindparam("b_resolved_count", type_=BigInteger),
+        counts[1] == bindparam("b_adjusted_count", type_=BigInteger),
+        counts[2] == literal_column("1"),
+    )
+    # A failed cast is how a plain statement raises: the message carries the counts.
+    disagreed = cast(
+        literal_column("'ledger write disagreed: '") + cast(counts[1], String),
+        Integer,
+    )
+    verdict = case(
+        (not_(gate), literal_column("0")), (expected, literal_column("1")), else_=disagreed
+    )
+    return select(*counts, verdict).add_cte(*inserted)
 
 
 WRITE = Prebuilt(_write_statement)
+GATED_WRITE = Prebuilt(lambda dialect: _write_statement(dialect, gated=True))
 
 # SQLite: the same rows, one statement per table.
 RESOLVE_HOLD = (

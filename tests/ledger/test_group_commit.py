@@ -12,12 +12,14 @@ import asyncio
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import pytest
 
 from ledger import errors, group_commit, service
 from ledger.group_commit import GroupCommitter
+from ledger.sequencer import Sequencer
 from ledger.types import Appended, Posting
 from tests.ledger.conftest import ISSUANCE, LedgerFixture
 
@@ -119,13 +121,13 @@ async def _scenario(fx: LedgerFixture, batch_sizes: list[int]) -> None:
 def batch_sizes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The number of postings in each transaction the committer runs."""
     sizes: list[int] = []
-    append_batch = service.append_batch
+    append = Sequencer.append
 
-    async def counted(*args: object, **kwargs: object) -> object:
-        sizes.append(len(kwargs["postings"]))  # type: ignore[arg-type]  # a Sequence
-        return await append_batch(*args, **kwargs)  # type: ignore[arg-type]  # passed through
+    async def counted(self: Sequencer, postings: Sequence[Posting], now: datetime) -> object:
+        sizes.append(len(postings))
+        return await append(self, postings, now)
 
-    monkeypatch.setattr(service, "append_batch", counted)
+    monkeypatch.setattr(Sequencer, "append", counted)
     return sizes
 
 
