@@ -186,12 +186,15 @@ def _finish(task: ChunkTask, result: ChunkResult, leaves: list[bytes], expected:
     result.checked = len(leaves)
     if expected <= task.hi:
         result.gap(expected, task.hi)
+    cuts = task.cuts
     if result.first_missing is not None:
-        return  # leaf positions are unknown past a gap, so no root is computed
+        # Leaf positions are unknown past a gap: roots only at the sizes before it.
+        leaves = leaves[: result.first_missing - task.lo]
+        cuts = [size for size in cuts if size < result.first_missing]
     levels = perfect_levels(leaves)
-    if leaves and len(leaves) & (len(leaves) - 1) == 0:
+    if result.first_missing is None and leaves and len(leaves) & (len(leaves) - 1) == 0:
         result.root = levels[-1][0]
-    for size in task.cuts:
+    for size in cuts:
         result.frontiers[size] = local_frontier(levels, size - task.lo + 1)
 
 
@@ -209,7 +212,8 @@ def scan_fast(task: ChunkTask, rows: Sequence[FastRow]) -> ChunkResult:
     sha256 = hashlib.sha256
     for seq, hash_hex, canonical in rows:
         if seq < task.lo:  # the predecessor: only its hash matters
-            last = sha256(canonical).hexdigest().encode()
+            if task.lo > 1:  # entry 1 has none: a row below it is a fault of its own
+                last = sha256(canonical).hexdigest().encode()
             continue
         if seq != expected:
             result.gap(expected, seq - 1)
@@ -233,7 +237,8 @@ def scan_full(task: ChunkTask, rows: Sequence[FullRow]) -> ChunkResult:
     scanner = _FullScanner(task)
     for row in rows:
         if row[0] < task.lo:
-            scanner.predecessor(row)
+            if task.lo > 1:  # entry 1 has no predecessor; rows below it are faults elsewhere
+                scanner.predecessor(row)
         else:
             scanner.entry(row)
     result = scanner.result

@@ -64,7 +64,7 @@ class ChunkRoots:
 
     Full chunks' roots go into a `CompactRange` one level of `log2(chunk_entries)` up; a
     size inside a chunk combines that range with the chunk's partial frontier at the size.
-    After a chunk with a missing entry the leaf positions are unknown and no root is known.
+    Past a missing entry the leaf positions are unknown and no root is known.
     """
 
     def __init__(self, chunk_entries: int) -> None:
@@ -84,14 +84,14 @@ class ChunkRoots:
         """Take the next chunk, covering seqs [lo, hi]."""
         if self.broken_at is not None:
             return
+        done = self.top.size * self.chunk_entries
+        assert lo == done + 1, "chunks come in order"
+        for size, hashes in frontiers.items():  # with a gap, only sizes before it
+            if size - done < self.chunk_entries:
+                self.roots[size] = CompactRange(size, self.top.hashes + hashes).root()
         if first_missing is not None:
             self.broken_at = first_missing
             return
-        done = self.top.size * self.chunk_entries
-        assert lo == done + 1, "chunks come in order"
-        for size, hashes in frontiers.items():
-            if size - done < self.chunk_entries:
-                self.roots[size] = CompactRange(size, self.top.hashes + hashes).root()
         if hi - lo + 1 == self.chunk_entries:
             assert root is not None
             self.top.append(root)

@@ -28,6 +28,7 @@ from ledger.canonical import (
     checkpoint_signing_bytes,
     entry_signing_bytes,
     format_ts,
+    parse_ts,
     sha256_hex,
 )
 from ledger.keyring import LEDGER_PURPOSE
@@ -209,13 +210,18 @@ async def test_a_head_hash_that_is_not_the_last_entry_hash_is_found(
     ]
 
 
-async def test_a_head_ts_earlier_than_the_last_entry_is_found(attacked: LedgerFixture) -> None:
-    """A head whose clock runs behind its last entry is refused."""
-    earlier = format_ts(attacked.now - timedelta(minutes=1))
+@pytest.mark.parametrize("shift", [timedelta(minutes=-1), timedelta(days=30)])
+async def test_a_head_ts_other_than_the_last_entrys_is_found(
+    attacked: LedgerFixture, shift: timedelta
+) -> None:
+    """A head whose clock runs behind its last entry, or ahead of it (which would stamp the
+    next entries in the future), is refused."""
     async with attacked.db.engine.begin() as conn:
-        await conn.execute(update(heads).where(_of(heads, attacked.ledger)).values(last_ts=earlier))
+        last = await _one(conn, entries, attacked.ledger, seq=SIZE)
+        moved = format_ts(parse_ts(last["ts"]) + shift)
+        await conn.execute(update(heads).where(_of(heads, attacked.ledger)).values(last_ts=moved))
     assert await _faults(attacked, fast=False) == [
-        Fault(None, f"head ts is earlier than the ts of entry {SIZE}")
+        Fault(None, f"head ts differs from the ts of entry {SIZE}")
     ]
 
 
@@ -283,12 +289,14 @@ async def test_entries_beyond_a_rolled_back_head_are_found(
 
 
 @MODES
-async def test_an_entry_below_seq_1_is_found(attacked: LedgerFixture, fast: bool) -> None:
-    """A row slipped in before the first entry is named by its seq."""
+@pytest.mark.parametrize("seq", [0, -1])
+async def test_an_entry_below_seq_1_is_found(attacked: LedgerFixture, fast: bool, seq: int) -> None:
+    """A row slipped in before the first entry is named by its seq, and only it: entry 1
+    links to no entry before it."""
     async with attacked.db.engine.begin() as conn:
         first = await _one(conn, entries, attacked.ledger, seq=1)
-        await conn.execute(insert(entries).values({**first, "seq": -1, "ref": "before-1"}))
-    assert await _faults(attacked, fast=fast) == [Fault(-1, "entry with seq -1 below 1")]
+        await conn.execute(insert(entries).values({**first, "seq": seq, "ref": "before-1"}))
+    assert await _faults(attacked, fast=fast) == [Fault(seq, f"entry with seq {seq} below 1")]
 
 
 @MODES
@@ -303,6 +311,19 @@ async def test_a_head_beyond_its_entries_is_a_gap_at_the_end(
     assert await _faults(attacked, fast=fast, tuning=tuning) == [
         Fault(SIZE + 1, f"entries {SIZE + 1}..{SIZE + 2} are missing (gap)")
     ]
+
+
+@MODES
+async def test_a_gap_is_named_first_even_in_the_chunk_of_earlier_checkpoints(
+    attacked: LedgerFixture, fast: bool
+) -> None:
+    """The last entry deleted, in the one chunk that also holds checkpoints 8 and 16: those
+    still verify (their roots come from the entries before the gap), and the gap is the
+    first and only fault."""
+    async with as_attacker(attacked.db) as conn:
+        await _undo_transfers(conn, attacked.ledger, range(SIZE, SIZE + 1))
+        await conn.execute(delete(entries).where(_of(entries, attacked.ledger, seq=SIZE)))
+    assert await _faults(attacked, fast=fast) == [Fault(SIZE, f"entry {SIZE} is missing (gap)")]
 
 
 # Entries and checkpoints, beyond what `test_tamper` covers
