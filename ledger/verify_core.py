@@ -190,7 +190,7 @@ def _finish(task: ChunkTask, result: ChunkResult, leaves: list[bytes], expected:
     if result.first_missing is not None:
         # Leaf positions are unknown past a gap: roots only at the sizes before it.
         leaves = leaves[: result.first_missing - task.lo]
-        cuts = [size for size in cuts if size < result.first_missing]
+        cuts = tuple(size for size in cuts if size < result.first_missing)
     levels = perfect_levels(leaves)
     if result.first_missing is None and leaves and len(leaves) & (len(leaves) - 1) == 0:
         result.root = levels[-1][0]
