@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ledger import errors, service, sql, store_write
 from ledger.engine import AccountState
 from ledger.group_commit import GroupCommitter
-from ledger.sequencer import Sequencer
+from ledger.sequencer import MAX_FAST_POSTINGS, Sequencer
 from ledger.types import Appended, Posting
 from ledger.verify import verify_ledger
 from tests.ledger.conftest import ISSUANCE, LedgerFixture
@@ -109,6 +109,25 @@ async def test_after_one_careful_batch_the_writer_goes_fast(
         expected[posting.credit] += posting.amount
     for member, points in expected.items():
         assert await fx.balance(member) == (points, 0)
+
+
+async def test_a_batch_too_large_for_a_generic_plan_goes_the_careful_way(
+    opened: LedgerFixture, careful_batches: list[int]
+) -> None:
+    """The fast path's plans are made once for any batch size; a batch above the limit is
+    written with a plan made for it, and the next small batch goes fast again."""
+    fx = opened
+    await fx.open_accounts(*MEMBERS)
+    sequencer = Sequencer(fx.db.sessions, fx.keystore, fx.ledger)
+    large = MAX_FAST_POSTINGS + 1
+    try:
+        for tag, count in (("a", 2), ("b", large), ("c", 3)):
+            await _append(sequencer, fx, _credits(tag, count))
+    finally:
+        await sequencer.close()
+    assert careful_batches == [2, large]
+    report = await verify_ledger(database_url=fx.db.url, ledger=fx.ledger)
+    assert report.ok, report.faults[:3]
 
 
 async def test_what_memory_cannot_decide_goes_the_careful_way(
