@@ -10,7 +10,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_
+from sqlalchemy import BigInteger, Integer, String, and_, bindparam, func, literal_column, or_, true
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -22,7 +23,9 @@ from ledger.canonical import (
     format_ts,
 )
 from ledger.keys import KeyStore
-from ledger.models import LedgerCheckpoint, LedgerHead, LedgerNode
+from ledger.models import LedgerCheckpoint, LedgerHead
+from ledger.sql import POSTGRESQL, Prebuilt, Runner, Statement
+from ledger.tables import nodes
 from ledger.types import FORMAT_VERSION
 
 
@@ -139,18 +142,53 @@ async def tree_size(session: AsyncSession, *, ledger: str) -> int:
     return size
 
 
+def _probe_nodes(dialect: str) -> Statement:
+    """PostgreSQL: nodes by (level, idx) given as two arrays, one index probe each (a LATERAL
+    subquery), so that the statement's text and plan are the same whatever the tree's size:
+    a proof's cost then grows only by the few probes that a deeper tree adds."""
+    assert dialect == POSTGRESQL, dialect
+    levels = bindparam("levels", type_=ARRAY(Integer))
+    indexes = bindparam("idxs", type_=ARRAY(BigInteger))
+    wanted = func.unnest(levels, indexes).table_valued("level", "idx").render_derived(name="w")
+    found = (
+        select(nodes.c.hash)
+        .where(
+            nodes.c.ledger == bindparam("ledger", type_=String),
+            nodes.c.level == wanted.c.level,
+            nodes.c.idx == wanted.c.idx,
+        )
+        .offset(literal_column("0"))
+        .lateral("found")
+    )
+    return (
+        select(wanted.c.level, wanted.c.idx, found.c.hash).select_from(wanted).join(found, true())
+    )
+
+
+PROBE_NODES = Prebuilt(_probe_nodes)
+
+
 async def _nodes(
     session: AsyncSession, ledger: str, wanted: Collection[merkle.NodeId]
 ) -> dict[merkle.NodeId, bytes]:
     if not wanted:
         return {}
-    matches = [
-        and_(col(LedgerNode.level) == level, col(LedgerNode.idx) == idx) for level, idx in wanted
-    ]
-    statement = select(LedgerNode.level, LedgerNode.idx, LedgerNode.hash).where(
-        LedgerNode.ledger == ledger, or_(*matches)
-    )
-    found = {(level, idx): digest for level, idx, digest in await session.execute(statement)}
+    runner = await Runner.open(session)
+    if runner.postgresql:
+        ordered = sorted(wanted)
+        params = {
+            "ledger": ledger,
+            "levels": [level for level, _ in ordered],
+            "idxs": [idx for _, idx in ordered],
+        }
+        rows = await runner.rows(PROBE_NODES, params)
+    else:
+        matches = [and_(nodes.c.level == level, nodes.c.idx == idx) for level, idx in wanted]
+        statement = select(nodes.c.level, nodes.c.idx, nodes.c.hash).where(
+            nodes.c.ledger == ledger, or_(*matches)
+        )
+        rows = list(await session.execute(statement))
+    found = {(level, idx): bytes(digest) for level, idx, digest in rows}
     missing = set(wanted) - set(found)
     if missing:
         raise RuntimeError(f"ledger {ledger} lacks Merkle nodes {sorted(missing)[:4]}")

@@ -151,7 +151,9 @@ async def scan_submit(
     # SQLite every transaction takes the write lock when it begins.
     try:
         if not event_id:
-            raise InvalidInput("event_id: choose an event", field="event_id")
+            raise InvalidInput(
+                "event_id: choose an event", message_zh="event_id：请选择活动", field="event_id"
+            )
         result, name = await _scan(context, principal, event_id, code, action)
     except Refusal as refusal:
         outcome = ScanOutcome(code=refusal.code, message=refusal.message(language), action=action)

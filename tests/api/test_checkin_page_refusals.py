@@ -417,7 +417,7 @@ async def test_a_scan_without_an_event_is_refused_before_it_runs(
         english = await captain.post("/captain/scan", data=fields, headers=ENGLISH)
     assert (refused.status_code, refusal_code(refused.text)) == (400, "invalid_input")
     assert data_of(refused.text, "outcome", "outcome") == "refused"
-    assert "输入内容不正确。" in refused.text
+    assert "event_id：请选择活动" in refused.text
     assert f"data-code-input>{code}</textarea>" in refused.text
     assert f'<option value="{event.id}" selected>' in refused.text  # the only open event
     assert (english.status_code, refusal_code(english.text)) == (400, "invalid_input")
