@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import random
@@ -309,8 +310,12 @@ class Connections:
         for _, writer in surplus:
             writer.close()
         self.per_worker = {pid: len(c) for pid, c in kept.items()}
-        for connection in (c for worker in kept.values() for c in worker):
-            self.free.put_nowait(connection)
+        # Lent in turn from each worker: consecutive requests, which is what a few in
+        # flight at a time are, go to different workers.
+        for turn in itertools.zip_longest(*kept.values()):
+            for connection in turn:
+                if connection is not None:
+                    self.free.put_nowait(connection)
         return self
 
     async def __aexit__(self, *_: object) -> None:
