@@ -548,7 +548,9 @@ every small response waits about 40 ms for a delayed ACK.
 The client's keep-alive connections are spread evenly over the two server workers (see
 `Connections`): the workers share one listening socket, and the worker that wakes first
 accepts a whole burst of new connections, which once gave one worker 15 of 16 connections
-and the run's whole load. Connections per worker (most lopsided phase): {splits}.
+and the run's whole load. They are lent in turn from each worker, so that the few requests
+in flight at a time in the open loop do not all go to one.
+Connections per worker (most lopsided phase): {splits}.
 """
 
 
