@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, tzinfo
 from enum import StrEnum
 
+import sqlalchemy
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -103,8 +104,20 @@ async def earning_records(
     session: AsyncSession, *, community_id: int, since: date | None, zone: tzinfo
 ) -> list[rules.EarningRecord]:
     """Credits (and reversals of credits) of check-ins dated from `since` (None: ever)."""
+    # Columns, not Checkin objects: a whole community's credits may be many rows.
     statement = (
-        select(Checkin, Member.building_id)
+        sqlalchemy.select(  # sqlmodel's select takes at most four columns
+            col(Checkin.ledger_seq),
+            col(Checkin.member_id),
+            col(Checkin.local_date),
+            col(Checkin.points),
+            col(Checkin.team_id),
+            col(Checkin.state),
+            col(Checkin.reversal_seq),
+            col(Checkin.reversed_at),
+            col(Checkin.checked_in_at),
+            col(Member.building_id),
+        )
         .join(Member, col(Member.id) == col(Checkin.member_id))
         .where(
             col(Checkin.community_id) == community_id,
@@ -116,28 +129,29 @@ async def earning_records(
     if since is not None:
         statement = statement.where(col(Checkin.local_date) >= since)
     records = []
-    for checkin, building_id in await session.execute(statement):
-        assert checkin.local_date is not None
-        assert checkin.ledger_seq is not None
+    for row in await session.execute(statement):
+        seq, member_id, local_date, points, team_id, state, reversal_seq = row[:7]
+        reversed_at, checked_in_at, building_id = row[7:]
+        assert seq is not None  # both are in the WHERE clause
+        assert local_date is not None
         credited = rules.EarningRecord(
-            checkin.ledger_seq,
-            member_id=str(checkin.member_id),
-            local_date=checkin.local_date,
-            points=checkin.points or 0,
+            seq,
+            member_id=str(member_id),
+            local_date=local_date,
+            points=points or 0,
             kind=rules.EarningKind.CREDIT,
-            team_ids=(str(checkin.team_id),),
+            team_ids=(str(team_id),),
             building_id=None if building_id is None else str(building_id),
         )
         records.append(credited)
-        if checkin.state == REVERSED and checkin.reversal_seq is not None:
-            reversed_at = checkin.reversed_at or checkin.checked_in_at
+        if state == REVERSED and reversal_seq is not None:
             records.append(
                 replace(
                     credited,
-                    sequence=checkin.reversal_seq,
-                    local_date=as_utc(reversed_at).astimezone(zone).date(),
+                    sequence=reversal_seq,
+                    local_date=as_utc(reversed_at or checked_in_at).astimezone(zone).date(),
                     kind=rules.EarningKind.REVERSAL,
-                    reversed_credit_on=checkin.local_date,
+                    reversed_credit_on=local_date,
                 )
             )
     return records
