@@ -289,11 +289,12 @@ class Connections:
     async def __aenter__(self) -> Connections:
         """Open `size` connections, as many to each server worker as can be had.
 
-        The workers share one listening socket, and asyncio accepts a whole burst of new
-        connections in the worker that wakes first: left alone, one worker may serve 15 of
-        16 connections, and the run measures that worker alone. So connections are opened
-        until each worker has its share (each asks which process answers it), and the
-        surplus is closed. `per_worker` records the split.
+        The kernel spreads new connections over the workers' listening sockets by a hash
+        (see `cli.serve.worker_listeners`), and 16 connections rarely split evenly; with
+        one socket shared, one worker once took 15 of 16. An uneven split would measure
+        one worker more than the other, so connections are opened until each worker has
+        its share (each asks which process answers it), and the surplus is closed.
+        `per_worker` records the split.
         """
         share = -(-self.size // SERVER_WORKERS)
         kept: dict[int, list[Connection]] = {}
@@ -546,9 +547,9 @@ listening socket is made with protocol IPPROTO_TCP (see `_serve`): under plain
 every small response waits about 40 ms for a delayed ACK.
 
 The client's keep-alive connections are spread evenly over the two server workers (see
-`Connections`): the workers share one listening socket, and the worker that wakes first
-accepts a whole burst of new connections, which once gave one worker 15 of 16 connections
-and the run's whole load. They are lent in turn from each worker, so that the few requests
+`Connections`): the kernel spreads new connections over the workers' sockets by a hash,
+and 16 rarely split evenly (with one socket shared, one worker once took 15 of 16 and
+the run's whole load). They are lent in turn from each worker, so that the few requests
 in flight at a time in the open loop do not all go to one.
 Connections per worker (most lopsided phase): {splits}.
 """

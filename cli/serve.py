@@ -37,7 +37,7 @@ def ensure_session_secret(settings: Settings) -> Settings:
     return replace(settings, session_secret=path.read_text().strip())
 
 
-def tcp_listener(host: str, port: int) -> socket.socket:
+def tcp_listener(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
     """A listening socket made with protocol IPPROTO_TCP.
 
     uvicorn's own socket for several workers has protocol 0, and asyncio then leaves Nagle's
@@ -47,10 +47,28 @@ def tcp_listener(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     listener = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     listener.bind((host, port))
     listener.listen(LISTEN_BACKLOG)
     listener.set_inheritable(True)
     return listener
+
+
+def worker_listeners(host: str, port: int, workers: int) -> list[socket.socket]:
+    """A listening socket for each worker, all on one port, where the system allows it.
+
+    With one socket shared, the worker that wakes first accepts a whole burst of new
+    connections (asyncio accepts up to the backlog at once): a client that keeps its
+    connections open, such as a reverse proxy, then loads that worker alone. With a socket
+    each (SO_REUSEPORT), the kernel spreads new connections over the workers.
+    """
+    if workers <= 1 or not hasattr(socket, "SO_REUSEPORT"):
+        return [tcp_listener(host, port)] * max(workers, 1)
+    first = tcp_listener(host, port, reuse_port=True)
+    bound_port = first.getsockname()[1]  # port 0 asks for a free one: all take the same
+    others = [tcp_listener(host, bound_port, reuse_port=True) for _ in range(workers - 1)]
+    return [first, *others]
 
 
 def _worker(app: str, listener: socket.socket, options: dict[str, Any]) -> None:
@@ -60,13 +78,13 @@ def _worker(app: str, listener: socket.socket, options: dict[str, Any]) -> None:
 
 def run_workers(app: str, *, host: str, port: int, workers: int, **options: Any) -> None:
     """Serve the app factory `app` from `workers` processes until SIGTERM or Ctrl-C."""
-    listener = tcp_listener(host, port)
+    listeners = worker_listeners(host, port, workers)
     if workers <= 1:
-        _worker(app, listener, options)
+        _worker(app, listeners[0], options)
         return
     spawn = multiprocessing.get_context("spawn")
     processes = [
-        spawn.Process(target=_worker, args=(app, listener, options)) for _ in range(workers)
+        spawn.Process(target=_worker, args=(app, listener, options)) for listener in listeners
     ]
     for process in processes:
         process.start()
