@@ -39,6 +39,7 @@ from ledger.canonical import format_ts
 from ledger.engine import AccountState, Batch, Transfer
 from ledger.keys import KeyStore
 from ledger.merkle import CompactRange
+from ledger.sql import POSTGRESQL
 from ledger.store_write import write_gated
 from ledger.types import Appended, Posting
 
@@ -87,7 +88,7 @@ class Sequencer:
         self._keystore = keystore
         self._ledger = ledger
         self._engine = sessions.kw["bind"]
-        self._fast_path = self._engine.dialect.name == "postgresql"
+        self._fast_path = self._engine.dialect.name == POSTGRESQL
         self._memory: _Memory | None = None
         self._conn: AsyncConnection | None = None
         self._driver: Any = None

@@ -91,6 +91,14 @@ class Prebuilt:
             found = self._statements[dialect] = self._build(dialect)
         return found
 
+    async def fetch(
+        self, conn: AsyncConnection, driver: Any, params: Mapping[str, Any]
+    ) -> list[Row]:
+        """All rows of the statement run on `driver`, the asyncpg connection of `conn`, in
+        whatever transaction it has open; with none, committed when it returns."""
+        compiled = self.compiled(conn)
+        return list(await driver.fetch(compiled.sql, *(params[n] for n in compiled.names)))
+
     def compiled(self, conn: AsyncConnection) -> _Compiled:
         """The statement's SQL for the connection's dialect and its parameters in order."""
         name = conn.dialect.name
@@ -144,7 +152,7 @@ class Runner:
             # sent around it would run outside the transaction that the caller commits.
             return list((await self.conn.exec_driver_sql(compiled.sql, tuple(args))).all())
         try:
-            return list(await self._driver.fetch(compiled.sql, *args))
+            return await prebuilt.fetch(self.conn, self._driver, params)
         except Exception as error:
             raise _translated(compiled.sql, args, error) from error
 

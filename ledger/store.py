@@ -147,10 +147,9 @@ async def read_accounts(
 ) -> dict[str, AccountState]:
     """The accounts named that exist, read on `driver`, the asyncpg connection of `conn`,
     which needs no transaction open (PostgreSQL only)."""
-    compiled = READ.compiled(conn)
     params = _params(ledger, Wanted(refs=(), hold_seqs=(), names=sorted(names), ts=ts))
     loaded = Loaded({}, {}, {})
-    _take(loaded, await driver.fetch(compiled.sql, *(params[n] for n in compiled.names)))
+    _take(loaded, await READ.fetch(conn, driver, params))
     return loaded.accounts
 
 

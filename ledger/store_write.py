@@ -160,8 +160,7 @@ async def write_gated(
     }
     for rows in (writes.entries, writes.nodes, writes.new_holds, writes.resolved, writes.deltas):
         params.update(rows.arrays())
-    compiled = GATED_WRITE.compiled(conn)
-    [row] = await driver.fetch(compiled.sql, *(params[name] for name in compiled.names))
+    [row] = await GATED_WRITE.fetch(conn, driver, params)
     return bool(row[-1])
 
 

@@ -28,6 +28,7 @@ from checkin import tokens
 from checkin.models import PENDING, REJECTED, Checkin, Event, ScanRefusal
 from checkin.times import bucket_of, unix_seconds
 from ledger.keys import KeyStore
+from tests.api import test_checkin_pages
 from tests.api.test_checkin_pages import (
     ENGLISH,
     Client,
@@ -37,21 +38,13 @@ from tests.api.test_checkin_pages import (
     open_code,
     refusal_code,
 )
-from tests.api.world import build_world
-from tests.checkin.helpers import TTL_SECONDS, Clock, Scene, Snapshot
-from tests.conftest import Database
+from tests.checkin.helpers import TTL_SECONDS, Scene, Snapshot
 
 NO_SUCH_EVENT = MAX_ID  # a valid id that no test makes
 NONCE = b"\0" * tokens.NONCE_BYTES
 
 
-@pytest.fixture
-async def scene(db: Database, keystore: KeyStore, now: datetime) -> Scene:
-    """The API world on a clock the test moves, with the check-in tests' helpers."""
-    clock = Clock(now)
-    world = await build_world(db, keystore, now)
-    world.clock = clock
-    return Scene(world, clock)
+scene = test_checkin_pages.scene
 
 
 @dataclass(frozen=True)
