@@ -152,7 +152,9 @@ async def scan_submit(
     try:
         if not event_id:
             raise InvalidInput(
-                "event_id: choose an event", message_zh="event_id：请选择活动", field="event_id"
+                "event_id: choose an event",
+                message_zh="event_id：请选择活动",  # noqa: RUF001 (Chinese takes the full-width colon)
+                field="event_id",
             )
         result, name = await _scan(context, principal, event_id, code, action)
     except Refusal as refusal:
